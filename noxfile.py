@@ -1,0 +1,57 @@
+"""Sessions: ``conformance`` (cluster, scenarios, reports), ``tests`` (the project's own tests),
+``cluster -- up|down|status``, ``lint``."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-q", "-e", spec)
+
+
+def _env() -> dict[str, str]:
+    # Go lives in /usr/local/go/bin on our machines; sbin holds dockerd and runc.
+    path = os.environ.get("PATH", "")
+    for extra in ("/usr/local/go/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"):
+        if extra not in path.split(":"):
+            path += ":" + extra
+    return {"PATH": path, "TESTCONTAINERS_RYUK_DISABLED": "true"}
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The project's own tests, then the conformance scenarios against the local cluster."""
+    _install(session)
+    session.run("pytest", "tests", "conformance", *session.posargs, env=_env())
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """Build what is missing, bring the kind cluster up (unless --kubeconfig is given), run every scenario."""
+    _install(session)
+    args = session.posargs or []
+    session.run("pytest", "conformance", "-n", "auto", *args, env=_env())
+
+
+@nox.session(python=PYTHON)
+def cluster(session: nox.Session) -> None:
+    """``nox -s cluster -- up|down|status``: the suite's kind cluster."""
+    _install(session)
+    session.run("python", "-m", "fixtures.cluster", *(session.posargs or ["status"]), env=_env())
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy."""
+    _install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "fixtures", "conformance", "tests", "noxfile.py")

@@ -1,0 +1,43 @@
+"""kind-config.yaml rendering and the per-node pod-network script."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fixtures.cluster import kind, network
+
+
+def test_render_sets_image_and_absolute_mounts() -> None:
+    config = kind.render_config(kind.DEFAULT_CONFIG, "k8sdc/kind-node:test")
+    nodes = config["nodes"]
+    assert [n["role"] for n in nodes] == ["control-plane", "worker", "worker"]
+    assert {n["image"] for n in nodes} == {"k8sdc/kind-node:test"}
+    mounts = [m for n in nodes for m in n.get("extraMounts", [])]
+    assert mounts and all(Path(m["hostPath"]).is_absolute() and Path(m["hostPath"]).is_dir() for m in mounts)
+
+
+def test_config_keeps_kubelet_settings_the_scenarios_need() -> None:
+    text = kind.DEFAULT_CONFIG.read_text()
+    assert "failCgroupV1: false" in text
+    config = kind.render_config(kind.DEFAULT_CONFIG, "x")
+    assert config["networking"]["disableDefaultCNI"] is True
+    patch_dir = Path(config["nodes"][2]["extraMounts"][0]["hostPath"])
+    patch = (patch_dir / "kubeletconfiguration+merge.yaml").read_text()
+    assert "serializeImagePulls: false" in patch and "maxParallelImagePulls: 2" in patch
+
+
+def test_node_script_routes_to_peers_only() -> None:
+    me = network.NodeNet("w1", "172.30.0.3", "10.244.1.0/24")
+    peers = [network.NodeNet("cp", "172.30.0.2", "10.244.0.0/24"), network.NodeNet("w2", "172.30.0.4", "10.244.2.0/24")]
+    script = network.node_script(me, peers, "10.244.0.0/16")
+    assert "ip route replace 10.244.0.0/24 via 172.30.0.2" in script
+    assert "ip route replace 10.244.2.0/24 via 172.30.0.4" in script
+    assert "10.244.1.0/24 via" not in script
+    assert script.index("MASQUERADE") < script.index(network.CNI_CONF)  # CNI config last: node turns Ready after
+
+
+def test_cni_conflist_uses_the_node_pod_cidr() -> None:
+    conf = json.loads(network.cni_conflist("10.244.7.0/24"))
+    assert conf["plugins"][0]["type"] == "ptp"
+    assert conf["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.244.7.0/24"}]]
