@@ -20,7 +20,8 @@ EXPECTED_CLAIMS = 187
 DOC_CODES = frozenset({"000", "001", "002", "003", "004"})
 NEEDS_CODES = frozenset({"API", "RUN", "NET", "REG", "AUTH", "NODE", "CFG", "MULTI", "SLOW", "NT"})
 AREAS = frozenset(
-    "CTR IMG-NAME IMG-POL IMG-DEF IMG-PAR IMG-BO IMG-ARCH PRIV SECRET GLOB ENV RC HOOK TERM GC POD KCTL LBL ANN NS".split()
+    {"CTR", "IMG-NAME", "IMG-POL", "IMG-DEF", "IMG-PAR", "IMG-BO", "IMG-ARCH", "PRIV", "SECRET", "GLOB"}
+    | {"ENV", "RC", "HOOK", "TERM", "GC", "POD", "KCTL", "LBL", "ANN", "NS"}
 )
 FLAG_KINDS = frozenset({"wrong", "translation", "version"})
 CLAIM_KEYS = {"id", "area", "statement", "sources", "needs", "implied", "flag", "sketch"}
@@ -95,7 +96,7 @@ def md_area_table(claims_md: str) -> dict[str, tuple[str, int, int]]:
 def test_loads_with_all_claims_and_unique_ids(catalogue: dict[str, Any], claims: list[dict[str, Any]]) -> None:
     assert catalogue.get("version") == 1
     assert len(claims) == EXPECTED_CLAIMS
-    duplicates = sorted(i for i, n in Counter(c.get("id") for c in claims).items() if n > 1)
+    duplicates = sorted(str(i) for i, n in Counter(c.get("id") for c in claims).items() if n > 1)
     assert not duplicates, f"duplicate claim IDs: {duplicates}"
 
 
@@ -223,8 +224,10 @@ def test_flags_match_claims_md(claims: list[dict[str, Any]], md_claims: list[dic
     flagged_md = {m["id"] for m in md_claims if m["flagged"]}
     flagged_yaml = {c["id"] for c in claims if c["flag"] is not None}
     assert flagged_md, "no **FLAG** headings found in claims.md"
-    assert not flagged_md - flagged_yaml, f"flagged in claims.md but flag is null: {sorted(flagged_md - flagged_yaml)}"
-    assert not flagged_yaml - flagged_md, f"flag set but not flagged in claims.md: {sorted(flagged_yaml - flagged_md)}"
+    assert flagged_md == flagged_yaml, (
+        f"flagged in claims.md but flag is null: {sorted(flagged_md - flagged_yaml)}; "
+        f"flag set but not flagged in claims.md: {sorted(flagged_yaml - flagged_md)}"
+    )
 
 
 def test_implied_match_claims_md(claims: list[dict[str, Any]], md_claims: list[dict[str, Any]]) -> None:
