@@ -10,6 +10,7 @@ import nox
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 PYTHON = "3.11"
+EXPECTATIONS = "conformance/expected/1.35.yaml"
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -30,7 +31,7 @@ def _env() -> dict[str, str]:
 def tests(session: nox.Session) -> None:
     """The project's own tests, then the conformance scenarios against the local cluster."""
     _install(session)
-    session.run("pytest", "tests", "conformance", *session.posargs, env=_env())
+    session.run("pytest", "tests", "conformance", f"--expectations={EXPECTATIONS}", *session.posargs, env=_env())
 
 
 @nox.session(python=PYTHON)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fixtures.nodeimage import cache
 
 
@@ -60,8 +62,6 @@ def test_failed_build_leaves_nothing(tmp_path: Path) -> None:
         (out / "bin").write_text("x")
         raise RuntimeError("compiler crashed")
 
-    try:
+    with pytest.raises(RuntimeError):
         cache.cached_dir("thing", "k", boom, root=tmp_path)
-    except RuntimeError:
-        pass
     assert list((tmp_path / "thing").iterdir()) == []

@@ -29,8 +29,13 @@ def workers(core: client.CoreV1Api) -> list[str]:
 
 def test_three_ready_nodes_at_pinned_version(own: target.ClusterTarget, core: client.CoreV1Api) -> None:
     nodes = core.list_node().items
-    summary = {n.metadata.name: (n.status.node_info.kubelet_version,
-                                 next(c.status for c in n.status.conditions if c.type == "Ready")) for n in nodes}
+    summary = {
+        n.metadata.name: (
+            n.status.node_info.kubelet_version,
+            next(c.status for c in n.status.conditions if c.type == "Ready"),
+        )
+        for n in nodes
+    }
     assert len(nodes) == 3, summary
     assert all(v == (versions.KUBERNETES, "True") for v in summary.values()), summary
 
@@ -49,35 +54,50 @@ def test_pods_reach_each_other_across_nodes_and_through_a_service(
 ) -> None:
     first, second = workers(core)[:2]
     token = uuid.uuid4().hex
-    server = pods.command_pod("server", busybox_image,
-                              ["sh", "-c", f"mkdir -p /www && echo {token} > /www/index.html && httpd -f -p 8080 -h /www"],
-                              node_name=first)
+    server = pods.command_pod(
+        "server",
+        busybox_image,
+        ["sh", "-c", f"mkdir -p /www && echo {token} > /www/index.html && httpd -f -p 8080 -h /www"],
+        node_name=first,
+    )
     server.metadata.labels = {"app": "server"}
     server.spec.restart_policy = "Always"
     core.create_namespaced_pod(namespace, server)
-    core.create_namespaced_service(namespace, client.V1Service(
-        metadata=client.V1ObjectMeta(name="server"),
-        spec=client.V1ServiceSpec(selector={"app": "server"},
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)])))
+    core.create_namespaced_service(
+        namespace,
+        client.V1Service(
+            metadata=client.V1ObjectMeta(name="server"),
+            spec=client.V1ServiceSpec(
+                selector={"app": "server"}, ports=[client.V1ServicePort(port=80, target_port=8080)]
+            ),
+        ),
+    )
     running = pods.wait_running(core, namespace, "server")
     service_ip = core.read_namespaced_service("server", namespace).spec.cluster_ip
     # busybox-static's wget crashes (Debian 1.35.0-4); a plain HTTP/1.0 request through nc does the same job.
     get = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {} {} | tail -n1"
-    fetch = (f"for t in 1 2 3 4 5; do {get.format(running.status.pod_ip, 8080)} | grep . && break; sleep 1; done; "
-             f"for t in 1 2 3 4 5 6 7 8 9 10; do {get.format(service_ip, 80)} | grep . && break; sleep 1; done; "
-             f"for t in 1 2 3 4 5; do nslookup server.{namespace}.svc.cluster.local >/dev/null && echo dns-ok && break;"
-             " sleep 1; done")
-    core.create_namespaced_pod(namespace, pods.command_pod("client", busybox_image, ["sh", "-c", fetch],
-                                                           node_name=second))
+    fetch = (
+        f"for t in 1 2 3 4 5; do {get.format(running.status.pod_ip, 8080)} | grep . && break; sleep 1; done; "
+        f"for t in 1 2 3 4 5 6 7 8 9 10; do {get.format(service_ip, 80)} | grep . && break; sleep 1; done; "
+        f"for t in 1 2 3 4 5; do nslookup server.{namespace}.svc.cluster.local >/dev/null && echo dns-ok && break;"
+        " sleep 1; done"
+    )
+    core.create_namespaced_pod(
+        namespace, pods.command_pod("client", busybox_image, ["sh", "-c", fetch], node_name=second)
+    )
     done = pods.wait_terminal(core, namespace, "client", timeout=90)
     out = pods.logs(core, namespace, "client").split()
     assert done.status.phase == "Succeeded" and out == [token, token, "dns-ok"], (
-        f"client on {second} -> pod {running.status.pod_ip} on {first}, service {service_ip}: {out}")
+        f"client on {second} -> pod {running.status.pod_ip} on {first}, service {service_ip}: {out}"
+    )
 
 
-def test_privileged_pod_runs(own: target.ClusterTarget, core: client.CoreV1Api, namespace: str,
-                             busybox_image: str) -> None:
-    pod = pods.command_pod("privileged", busybox_image, ["sh", "-c", "mkdir -p /m && mount -t tmpfs k8sdc /m && echo ok"])
+def test_privileged_pod_runs(
+    own: target.ClusterTarget, core: client.CoreV1Api, namespace: str, busybox_image: str
+) -> None:
+    pod = pods.command_pod(
+        "privileged", busybox_image, ["sh", "-c", "mkdir -p /m && mount -t tmpfs k8sdc /m && echo ok"]
+    )
     pod.spec.containers[0].security_context = client.V1SecurityContext(privileged=True)
     core.create_namespaced_pod(namespace, pod)
     done = pods.wait_terminal(core, namespace, "privileged")
@@ -85,8 +105,9 @@ def test_privileged_pod_runs(own: target.ClusterTarget, core: client.CoreV1Api, 
     assert pods.logs(core, namespace, "privileged").strip() == "ok"
 
 
-def test_test_handler_runtime_runs_pods(own: target.ClusterTarget, api_client: client.ApiClient,
-                                        core: client.CoreV1Api, namespace: str, busybox_image: str) -> None:
+def test_test_handler_runtime_runs_pods(
+    own: target.ClusterTarget, api_client: client.ApiClient, core: client.CoreV1Api, namespace: str, busybox_image: str
+) -> None:
     node = client.NodeV1Api(api_client)
     name = f"k8sdc-it-{namespace[-6:]}"
     node.create_runtime_class(client.V1RuntimeClass(metadata=client.V1ObjectMeta(name=name), handler="test-handler"))
