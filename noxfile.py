@@ -27,10 +27,18 @@ def _env() -> dict[str, str]:
     return {"PATH": path, "TESTCONTAINERS_RYUK_DISABLED": "true"}
 
 
+def _cluster_up(session: nox.Session, args: list[str]) -> None:
+    """Bring the suite's kind cluster up before pytest, so its progress is visible (xdist hides workers' output);
+    pytest then finds it healthy and reuses it. Nothing to do against a user's cluster (--kubeconfig)."""
+    if not any(a == "--kubeconfig" or a.startswith("--kubeconfig=") for a in args):
+        session.run("python", "-m", "fixtures.cluster", "up", env=_env())
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's own tests, then the conformance scenarios against the local cluster."""
     _install(session)
+    _cluster_up(session, session.posargs)
     session.run("pytest", "tests", "conformance", f"--expectations={EXPECTATIONS}", *session.posargs, env=_env())
 
 
@@ -39,6 +47,7 @@ def conformance(session: nox.Session) -> None:
     """Build what is missing, bring the kind cluster up (unless --kubeconfig is given), run every scenario."""
     _install(session)
     args = session.posargs or []
+    _cluster_up(session, args)
     session.run("pytest", "conformance", "-n", "auto", *args, env=_env())
 
 
