@@ -1,0 +1,129 @@
+"""The run's registries seen from the cluster: every name of every registry pulls on every node; good and bad
+credentials show up in the witness; a multi-arch index runs its amd64 variant; a re-pushed tag moves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from kubernetes import client
+
+from fixtures import pods, pullsecrets
+from fixtures.images import push
+from fixtures.registry import witness
+from fixtures.registry.shared import RunRegistries
+
+pytestmark = pytest.mark.cluster
+
+
+def node_names(core: client.CoreV1Api) -> list[str]:
+    return sorted(n.metadata.name for n in core.list_node().items)
+
+
+@pytest.fixture(scope="module")
+def probe_repo(registries: RunRegistries) -> str:
+    """One small image in both registries under ``probe/busybox:v1``."""
+    spec = push.marker_image("probe")
+    alice = ("alice", registries.auth.users["alice"])
+    push.push_spec(registries.open.push_host, "probe/busybox", "v1", spec, ca_cert=registries.open.ca_cert)
+    push.push_spec(registries.auth.push_host, "probe/busybox", "v1", spec, ca_cert=registries.auth.ca_cert, auth=alice)
+    return "probe/busybox:v1"
+
+
+def puller(name: str, image: str, node: str, secret: str | None = None) -> client.V1Pod:
+    pod = pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker"], node_name=node)
+    pod.spec.containers[0].image_pull_policy = "Always"
+    if secret:
+        pod.spec.image_pull_secrets = [client.V1LocalObjectReference(name=secret)]
+    pod.spec.tolerations = [client.V1Toleration(operator="Exists")]
+    return pod
+
+
+def test_every_name_pulls_on_every_node(
+    registries: RunRegistries, probe_repo: str, core: client.CoreV1Api, namespace: str
+) -> None:
+    alice = ("alice", registries.auth.users["alice"])
+    core.create_namespaced_secret(
+        namespace, pullsecrets.dockerconfigjson_secret("alice", {n: alice for n in registries.auth.names})
+    )
+    since = datetime.now(UTC)
+    expected = {}
+    for reg in registries.all():
+        for name in reg.names:
+            for node in node_names(core):
+                pod = f"p-{uuid.uuid4().hex[:8]}"
+                expected[pod] = (reg, name, node)
+                core.create_namespaced_pod(
+                    namespace,
+                    puller(pod, reg.image(probe_repo, name), node, "alice" if reg.variant == "auth" else None),
+                )
+    outcome = {pod: pods.wait_terminal(core, namespace, pod, timeout=180).status.phase for pod in expected}
+    failed = {pod: expected[pod][1:] for pod, phase in outcome.items() if phase != "Succeeded"}
+    assert not failed, f"pulls that failed (name, node): {sorted(failed.values())}"
+    ips = {ip: name for ip, name in witness.client_names(registries.auth.network).items()}
+    for reg in registries.all():
+        served = witness.requests(reg, since)
+        # containerd resolves the tag with a HEAD (or GET) of the manifest on every pull with policy Always
+        seen = {
+            (r.host, ips.get(r.remote_ip), r.user)
+            for r in served
+            if r.kind == "manifest" and r.method in ("HEAD", "GET") and r.status == 200
+        }
+        assert seen, [(r.method, r.kind, r.status, r.host, r.remote_ip, r.user) for r in served][:20]
+        for name in reg.names:
+            for node in node_names(core):
+                user = "alice" if reg.variant == "auth" else None
+                assert (name, node, user) in seen, f"no authenticated manifest GET for {name} from {node}: {seen}"
+
+
+def test_wrong_password_is_a_401_with_the_user_named(
+    registries: RunRegistries, probe_repo: str, core: client.CoreV1Api, namespace: str
+) -> None:
+    name = registries.auth.names[0]
+    node = node_names(core)[-1]
+    core.create_namespaced_secret(
+        namespace, pullsecrets.dockerconfigjson_secret("wrong", {name: ("bob", "not-bobs-password")})
+    )
+    since = datetime.now(UTC)
+    core.create_namespaced_pod(namespace, puller("wrong", registries.auth.image(probe_repo, name), node, "wrong"))
+    pod = pods.wait_waiting_reason(core, namespace, "wrong", {"ErrImagePull", "ImagePullBackOff"})
+    failures = [r for r in witness.requests(registries.auth, since) if r.status == 401 and r.kind == "manifest"]
+    assert failures and all(r.user is None for r in failures), failures
+    # containerd first asks anonymously, then again with bob's credentials after the challenge
+    assert "bob" in {r.attempted_user for r in failures}, failures
+    assert not [r for r in witness.requests(registries.auth, since) if r.authenticated], "something authenticated"
+    assert pod.status.phase == "Pending"
+
+
+def test_multiarch_index_runs_the_amd64_variant(
+    registries: RunRegistries, core: client.CoreV1Api, namespace: str
+) -> None:
+    reg = registries.open
+    image = push.push_multiarch(reg.push_host, "probe/multiarch", "v1", ca_cert=reg.ca_cert)
+    node = node_names(core)[-1]
+    pod = puller("arch", reg.image(f"probe/multiarch@{image.index}"), node)
+    pod.spec.containers[0].command = None  # the image's entrypoint prints its architecture
+    core.create_namespaced_pod(namespace, pod)
+    done = pods.wait_terminal(core, namespace, "arch")
+    assert pods.logs(core, namespace, "arch").strip() == "arch=amd64"
+    image_id = done.status.container_statuses[0].image_id
+    assert image.platforms["linux/amd64"] in image_id or image.index in image_id, image_id
+
+
+def test_mutable_tag_resolves_to_the_newer_digest(
+    registries: RunRegistries, core: client.CoreV1Api, namespace: str
+) -> None:
+    reg = registries.open
+    node = node_names(core)[-1]
+    tag = f"probe/mutable:{uuid.uuid4().hex[:6]}"
+    repo, version = tag.split(":")
+    push.push_spec(reg.push_host, repo, version, push.marker_image("first"), ca_cert=reg.ca_cert)
+    core.create_namespaced_pod(namespace, puller("first", reg.image(tag), node))
+    pods.wait_terminal(core, namespace, "first")
+    push.push_spec(reg.push_host, repo, version, push.marker_image("second"), ca_cert=reg.ca_cert)
+    core.create_namespaced_pod(namespace, puller("second", reg.image(tag), node))
+    pods.wait_terminal(core, namespace, "second")
+    assert pods.logs(core, namespace, "first").strip() == "first"
+    assert pods.logs(core, namespace, "second").strip() == "second"
