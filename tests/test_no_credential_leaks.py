@@ -1,15 +1,14 @@
 """No registry credential a run creates appears in its output or reports; a leak fails the run.
 
-Each check runs the suite in a subprocess with passwords it chose (``K8SDC_REGISTRY_USERS_FILE``), then scans
-everything the run wrote and printed for them, in clear and as base64 ``user:password``.
+Each check holds the cluster's registries (so the subprocess run shares them and their passwords), runs the suite
+in a subprocess, then scans everything the run wrote and printed for the passwords, in clear and as base64
+``user:password``.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
-import secrets
 import subprocess
 import sys
 import uuid
@@ -17,11 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.registry.shared import RunRegistries
+
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.cluster
 
 LEAKY_SCENARIO = """
 import pytest
+
+from fixtures.registry.shared import RunRegistries
 
 @pytest.mark.claim("ENV-HOSTNAME-IS-POD-NAME")
 def test_leaks(registries, evidence):
@@ -29,11 +32,9 @@ def test_leaks(registries, evidence):
 """
 
 
-def run_suite(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str], Path]:
-    users = {"alice": secrets.token_urlsafe(18), "bob": secrets.token_urlsafe(18)}
-    users_file = tmp_path / "users.json"
-    users_file.write_text(json.dumps(users))
-    users_file.chmod(0o600)
+def run_suite(
+    tmp_path: Path, users: dict[str, str], *args: str
+) -> tuple[subprocess.CompletedProcess[str], list[str], Path]:
     run_id = f"leakscan-{uuid.uuid4().hex[:6]}"
     reports = tmp_path / "reports"
     command = [
@@ -41,15 +42,17 @@ def run_suite(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[s
         *("-c", str(REPO / "pyproject.toml"), f"--rootdir={REPO}"),
         *(f"--run-id={run_id}", f"--reports-dir={reports}", *args),
     ]
-    env = {**os.environ, "K8SDC_REGISTRY_USERS_FILE": str(users_file), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, check=False)
     needles = list(users.values()) + [base64.b64encode(f"{u}:{p}".encode()).decode() for u, p in users.items()]
+    assert all(needles)
     return proc, needles, reports / run_id
 
 
-def test_registry_scenarios_leak_nothing(tmp_path: Path) -> None:
+def test_registry_scenarios_leak_nothing(tmp_path: Path, registries: RunRegistries) -> None:
     proc, needles, run_dir = run_suite(
         tmp_path,
+        registries.auth.users,
         "tests/test_registry_cluster.py::test_wrong_password_is_a_401_with_the_user_named",
         "tests/test_registry_cluster.py::test_mutable_tag_resolves_to_the_newer_digest",
     )
@@ -61,9 +64,9 @@ def test_registry_scenarios_leak_nothing(tmp_path: Path) -> None:
     assert not [p for p in files if any(n.encode() in p.read_bytes() for n in needles)]
 
 
-def test_a_leak_fails_the_run(tmp_path: Path) -> None:
+def test_a_leak_fails_the_run(tmp_path: Path, registries: RunRegistries) -> None:
     scenario = tmp_path / "test_leaky_scenario.py"
     scenario.write_text(LEAKY_SCENARIO)
-    proc, _, _ = run_suite(tmp_path, str(scenario))
+    proc, _, _ = run_suite(tmp_path, registries.auth.users, str(scenario))
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "CREDENTIAL LEAK: registry credentials found in" in proc.stdout

@@ -23,13 +23,14 @@ def node_names(core: client.CoreV1Api) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def probe_repo(registries: RunRegistries) -> str:
-    """One small image in both registries under ``probe/busybox:v1``."""
+def probe_repo(registries: RunRegistries, run_id: str) -> str:
+    """One small image in both registries, under a repository of this run (concurrent runs share registries)."""
     spec = push.marker_image("probe")
     alice = ("alice", registries.auth.users["alice"])
-    push.push_spec(registries.open.push_host, "probe/busybox", "v1", spec, ca_cert=registries.open.ca_cert)
-    push.push_spec(registries.auth.push_host, "probe/busybox", "v1", spec, ca_cert=registries.auth.ca_cert, auth=alice)
-    return "probe/busybox:v1"
+    repo = f"{run_id}/busybox"
+    push.push_spec(registries.open.push_host, repo, "v1", spec, ca_cert=registries.open.ca_cert)
+    push.push_spec(registries.auth.push_host, repo, "v1", spec, ca_cert=registries.auth.ca_cert, auth=alice)
+    return f"{repo}:v1"
 
 
 def puller(name: str, image: str, node: str, secret: str | None = None) -> client.V1Pod:
@@ -64,7 +65,7 @@ def test_every_name_pulls_on_every_node(
     assert not failed, f"pulls that failed (name, node): {sorted(failed.values())}"
     ips = {ip: name for ip, name in witness.client_names(registries.auth.network).items()}
     for reg in registries.all():
-        served = witness.requests(reg, since)
+        served = [r for r in witness.requests(reg, since) if r.repository == probe_repo.split(":")[0]]
         # containerd resolves the tag with a HEAD (or GET) of the manifest on every pull with policy Always
         seen = {
             (r.host, ips.get(r.remote_ip), r.user)
@@ -79,31 +80,33 @@ def test_every_name_pulls_on_every_node(
 
 
 def test_wrong_password_is_a_401_with_the_user_named(
-    registries: RunRegistries, probe_repo: str, core: client.CoreV1Api, namespace: str
+    registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
 ) -> None:
     name = registries.auth.names[0]
     node = node_names(core)[-1]
+    repo = f"{run_id}/wrong-{uuid.uuid4().hex[:6]}"  # this test's own repository: the witness filters on it
     core.create_namespaced_secret(
         namespace, pullsecrets.dockerconfigjson_secret("wrong", {name: ("bob", "not-bobs-password")})
     )
     since = datetime.now(UTC)
-    core.create_namespaced_pod(namespace, puller("wrong", registries.auth.image(probe_repo, name), node, "wrong"))
+    core.create_namespaced_pod(namespace, puller("wrong", registries.auth.image(f"{repo}:v1", name), node, "wrong"))
     pod = pods.wait_waiting_reason(core, namespace, "wrong", {"ErrImagePull", "ImagePullBackOff"})
-    failures = [r for r in witness.requests(registries.auth, since) if r.status == 401 and r.kind == "manifest"]
+    mine = [r for r in witness.requests(registries.auth, since) if r.repository == repo]
+    failures = [r for r in mine if r.status == 401 and r.kind == "manifest"]
     assert failures and all(r.user is None for r in failures), failures
     # containerd first asks anonymously, then again with bob's credentials after the challenge
     assert "bob" in {r.attempted_user for r in failures}, failures
-    assert not [r for r in witness.requests(registries.auth, since) if r.authenticated], "something authenticated"
+    assert not [r for r in mine if r.authenticated], "something authenticated"
     assert pod.status.phase == "Pending"
 
 
 def test_multiarch_index_runs_the_amd64_variant(
-    registries: RunRegistries, core: client.CoreV1Api, namespace: str
+    registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
 ) -> None:
     reg = registries.open
-    image = push.push_multiarch(reg.push_host, "probe/multiarch", "v1", ca_cert=reg.ca_cert)
+    image = push.push_multiarch(reg.push_host, f"{run_id}/multiarch", "v1", ca_cert=reg.ca_cert)
     node = node_names(core)[-1]
-    pod = puller("arch", reg.image(f"probe/multiarch@{image.index}"), node)
+    pod = puller("arch", reg.image(f"{run_id}/multiarch@{image.index}"), node)
     pod.spec.containers[0].command = None  # the image's entrypoint prints its architecture
     core.create_namespaced_pod(namespace, pod)
     done = pods.wait_terminal(core, namespace, "arch")
@@ -113,11 +116,11 @@ def test_multiarch_index_runs_the_amd64_variant(
 
 
 def test_mutable_tag_resolves_to_the_newer_digest(
-    registries: RunRegistries, core: client.CoreV1Api, namespace: str
+    registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
 ) -> None:
     reg = registries.open
     node = node_names(core)[-1]
-    tag = f"probe/mutable:{uuid.uuid4().hex[:6]}"
+    tag = f"{run_id}/mutable:{uuid.uuid4().hex[:6]}"
     repo, version = tag.split(":")
     push.push_spec(reg.push_host, repo, version, push.marker_image("first"), ca_cert=reg.ca_cert)
     core.create_namespaced_pod(namespace, puller("first", reg.image(tag), node))
