@@ -1,0 +1,22 @@
+"""The timeline records a pod's life and its events, in order, from a real cluster."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client
+
+from fixtures import pods
+from fixtures.timeline import Timeline
+
+pytestmark = pytest.mark.cluster
+
+
+def test_timeline_sees_a_pod_start_and_finish(core: client.CoreV1Api, namespace: str, busybox_image: str) -> None:
+    with Timeline(core, namespace) as tl:
+        core.create_namespaced_pod(namespace, pods.command_pod("tl", busybox_image, ["sleep", "1"]))
+        pods.wait_terminal(core, namespace, "tl")
+    states = [e["state"] for e in tl.of("pod", pod="tl")]
+    reasons = [e["reason"] for e in tl.of("event")]
+    assert states[0].startswith("Pending") and states[-1].startswith("Succeeded"), states
+    assert any(s.startswith("Running") for s in states), states
+    assert "Scheduled" in reasons and "Started" in reasons, reasons
