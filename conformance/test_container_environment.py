@@ -1,24 +1,266 @@
-"""Container environment (docs: 000, 001, 002, 004 — "容器环境" / "Ambiente de contêiner")."""
+"""Container environment (docs 000, 001, 002, 004: "容器环境" / "Ambiente de contêiner").
+
+The Kubernetes container environment gives a container its filesystem (image plus volumes), information about the
+container itself (hostname, downward API, environment variables) and about other objects in the cluster (service
+environment variables, DNS).
+"""
 
 from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
 
 import pytest
 from kubernetes import client
 
 from fixtures import pods
+from fixtures.evidence import Evidence
+from fixtures.images import layers
+from fixtures.images.push import ImageSpec
+
+
+def env_pod(name: str, image: str, **spec: object) -> client.V1Pod:
+    return pods.command_pod(name, image, ["env"], **spec)
+
+
+def service(core: client.CoreV1Api, namespace: str, name: str, port: int = 80, headless: bool = False) -> str:
+    """Create a ClusterIP Service (or a headless one); returns its clusterIP."""
+    spec = client.V1ServiceSpec(
+        selector={"app": name},
+        ports=[client.V1ServicePort(port=port, target_port=8080, protocol="TCP")],
+        cluster_ip="None" if headless else None,
+    )
+    svc = core.create_namespaced_service(
+        namespace, client.V1Service(metadata=client.V1ObjectMeta(name=name), spec=spec)
+    )
+    return str(svc.spec.cluster_ip)
+
+
+@pytest.mark.claim("ENV-FILESYSTEM-IMAGE-PLUS-VOLUMES")
+def test_filesystem_is_the_image_plus_volumes(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "The Container's filesystem is a combination of the image and one or more volumes.\""""
+    pod = pods.command_pod("fs", busybox_image, ["sh", "-c", "ls /bin/busybox; grep ' /data ' /proc/mounts"])
+    pod.spec.volumes = [client.V1Volume(name="data", empty_dir=client.V1EmptyDirVolumeSource())]
+    pod.spec.containers[0].volume_mounts = [client.V1VolumeMount(name="data", mount_path="/data")]
+    done, out = pods.run_to_completion(core, namespace, pod)
+    evidence.attach("container output", out)
+    lines = out.splitlines()
+    evidence.observe(documented="image files and the volume are both in the filesystem", observed=lines)
+    assert done.status.phase == "Succeeded", pods.describe(done)
+    assert lines[0] == "/bin/busybox", "the image's file is not in the container's filesystem"
+    assert len(lines) == 2 and lines[1].split()[1] == "/data", "the volume is not mounted at /data"
 
 
 @pytest.mark.claim("ENV-HOSTNAME-IS-POD-NAME")
-def test_hostname_is_the_pod_name(core: client.CoreV1Api, namespace: str, busybox_image: str) -> None:
-    """ENV-HOSTNAME-IS-POD-NAME: "The hostname of a Container is the name of the Pod in which the Container is
-    running. It is available through the hostname command or the gethostname function call in libc."
+def test_hostname_is_the_pod_name(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "The hostname of a Container is the name of the Pod in which the Container is running. It is available
+    through the hostname command or the gethostname function call in libc."
+
+    Stated without conditions; checked for a plain pod and for the cases the documents do not mention.
     """
-    name = "env-host-test"
-    pod = pods.command_pod(name, busybox_image, ["sh", "-c", "hostname; cat /proc/sys/kernel/hostname"])
+    long_name = "env-host-" + "x" * 61  # 70 characters: longer than a hostname may be
+    cases: dict[str, tuple[str, dict[str, object]]] = {
+        "plain pod": ("env-host-test", {}),
+        "pod with spec.hostname": ("env-host-spec", {"hostname": "chosen-hostname"}),
+        "pod name of 70 characters": (long_name, {}),
+        "hostNetwork pod": ("env-host-hostnet", {"host_network": True}),
+    }
+    observed = {}
+    for case, (name, spec) in cases.items():
+        command = ["sh", "-c", "hostname; cat /proc/sys/kernel/hostname"]
+        done, out = pods.run_to_completion(core, namespace, pods.command_pod(name, busybox_image, command, **spec))
+        assert done.status.phase == "Succeeded", f"{case}: {pods.describe(done)}"
+        hostname, kernel = out.split()
+        observed[case] = {
+            "pod name": name,
+            "hostname": hostname,
+            "kernel hostname": kernel,
+            "node": done.spec.node_name,
+        }
+        evidence.observe(documented=f"hostname == pod name {name!r}", observed=observed[case], case=case)
+    assert observed["plain pod"]["hostname"] == "env-host-test", observed["plain pod"]
+    differ = {case: o["hostname"] for case, o in observed.items() if o["hostname"] != o["pod name"]}
+    assert not differ, f"hostname is not the pod name in these cases: {differ}"
+
+
+@pytest.mark.claim("ENV-DOWNWARD-NAME-NAMESPACE")
+def test_pod_name_and_namespace_through_the_downward_api(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "The Pod name and namespace are available as environment variables through the downward API.\""""
+    pod = env_pod("downward", busybox_image)
+    pod.spec.containers[0].env = [
+        client.V1EnvVar(
+            name=var, value_from=client.V1EnvVarSource(field_ref=client.V1ObjectFieldSelector(field_path=f))
+        )
+        for var, f in (("MY_POD_NAME", "metadata.name"), ("MY_POD_NAMESPACE", "metadata.namespace"))
+    ]
+    done, out = pods.run_to_completion(core, namespace, pod)
+    env = pods.parse_env(out)
+    seen = {k: env.get(k) for k in ("MY_POD_NAME", "MY_POD_NAMESPACE")}
+    evidence.observe(documented={"MY_POD_NAME": "downward", "MY_POD_NAMESPACE": namespace}, observed=seen)
+    assert done.status.phase == "Succeeded", pods.describe(done)
+    assert seen == {"MY_POD_NAME": "downward", "MY_POD_NAMESPACE": namespace}
+
+
+@pytest.mark.claim("ENV-USER-AND-IMAGE-ENV")
+def test_user_and_image_environment_variables(
+    core: client.CoreV1Api, namespace: str, push_image: Callable[..., str], evidence: Evidence
+) -> None:
+    """ "User defined environment variables from the Pod definition are also available to the Container, as are any
+    environment variables specified statically in the container image.\""""
+    image_env = {"PATH": "/bin", "FROM_IMAGE": "image-value", "OVERRIDDEN": "image-value"}
+    image = push_image(
+        "env", ImageSpec(layers=(layers.busybox_layer("amd64"),), entrypoint=("/bin/sh", "-c"), env=image_env)
+    )
+    pod = pods.command_pod("userenv", image, ["env"])
+    pod.spec.containers[0].env = [
+        client.V1EnvVar(name="FROM_SPEC", value="spec-value"),
+        client.V1EnvVar(name="OVERRIDDEN", value="spec-value"),
+    ]
+    done, out = pods.run_to_completion(core, namespace, pod)
+    env = pods.parse_env(out)
+    seen = {k: env.get(k) for k in ("FROM_IMAGE", "FROM_SPEC", "OVERRIDDEN")}
+    evidence.observe(documented="spec and image variables both present; the spec wins a clash", observed=seen)
+    assert done.status.phase == "Succeeded", pods.describe(done)
+    assert seen["FROM_SPEC"] == "spec-value", "the Pod definition's variable is missing"
+    assert seen["FROM_IMAGE"] == "image-value", "the image's variable is missing"
+    assert seen["OVERRIDDEN"] == "spec-value", "a variable set in both: the spec value should win"
+
+
+@pytest.mark.claim("ENV-SVC-HOST-PORT-VARS")
+def test_service_host_and_port_variables(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "For a service named foo that maps to a Container named bar, the following variables are defined:
+    FOO_SERVICE_HOST=<the host the service is running on>, FOO_SERVICE_PORT=<the port the service is running on>."
+    The "host" is checked against the Service's ClusterIP (there is no other host a Service runs on).
+    """
+    foo_ip = service(core, namespace, "foo", 80)
+    foo_bar_ip = service(core, namespace, "foo-bar", 8081)
+    done, out = pods.run_to_completion(core, namespace, env_pod("svcvars", busybox_image))
+    env = pods.parse_env(out)
+    seen = {k: env.get(k) for k in ("FOO_SERVICE_HOST", "FOO_SERVICE_PORT", "FOO_BAR_SERVICE_HOST")}
+    expected = {"FOO_SERVICE_HOST": foo_ip, "FOO_SERVICE_PORT": "80", "FOO_BAR_SERVICE_HOST": foo_bar_ip}
+    evidence.observe(documented=expected, observed=seen, note="documented 'host' = the Service's ClusterIP")
+    assert done.status.phase == "Succeeded", pods.describe(done)
+    assert seen == expected
+
+
+@pytest.mark.claim("ENV-SVC-ONLY-AT-CREATION")
+def test_only_services_existing_at_container_creation_are_injected(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "A list of all services that were running when a Container was created is available to that Container as
+    environment variables." A Service created later reaches only containers created later (here: the restart)."""
+    script = "env | grep '^BAR_SERVICE_HOST=' || echo BAR_SERVICE_HOST=absent; sleep 2; exit 1"
+    pod = pods.command_pod("late", busybox_image, ["sh", "-c", script])
+    pod.spec.restart_policy = "Always"
     core.create_namespaced_pod(namespace, pod)
+    pods.wait_pod(core, namespace, "late", lambda p: p.status.phase == "Running", 120, "to run")
+    bar_ip = service(core, namespace, "bar")
+    restarted = pods.wait_pod(
+        core,
+        namespace,
+        "late",
+        lambda p: any(cs.restart_count >= 1 and cs.state.running for cs in p.status.container_statuses or []),
+        120,
+        "to restart",
+    )
+    first = pods.parse_env(pods.logs(core, namespace, "late", previous=True)).get("BAR_SERVICE_HOST")
+    second = pods.parse_env(pods.logs(core, namespace, "late")).get("BAR_SERVICE_HOST")
+    evidence.observe(
+        documented={"container created before the Service": "absent", "container created after": bar_ip},
+        observed={"container created before the Service": first, "container created after": second},
+        restarts=restarted.status.container_statuses[0].restart_count,
+    )
+    assert first == "absent", "a container created before the Service got its variables"
+    assert second == bar_ip, "a container created after the Service lacks its variables"
 
-    finished = pods.wait_terminal(core, namespace, name)
-    output = pods.logs(core, namespace, name).split()
 
-    assert finished.status.phase == "Succeeded", f"pod ended {finished.status.phase}"
-    assert output == [name, name], f"documented hostname {name!r}; observed hostname, kernel hostname = {output}"
+@pytest.mark.claim("ENV-SVC-SAME-NAMESPACE-ONLY")
+def test_only_services_of_the_pod_namespace_are_injected(
+    core: client.CoreV1Api, make_namespace: Callable[[], str], busybox_image: str, evidence: Evidence
+) -> None:
+    """ "…a list of all services that were running when a Container was created, limited to services in the same
+    namespace as the Pod and the Kubernetes control plane services." (004 says: all services.)"""
+    mine, other = make_namespace(), make_namespace()
+    service(core, other, "other")
+    service(core, mine, "mine")
+    done, out = pods.run_to_completion(core, mine, env_pod("nsvars", busybox_image))
+    env = pods.parse_env(out)
+    seen = {k: env.get(k) for k in ("MINE_SERVICE_HOST", "OTHER_SERVICE_HOST", "KUBERNETES_SERVICE_HOST")}
+    evidence.observe(
+        documented="variables for the pod's namespace and the control plane only",
+        observed={k: ("present" if v else "absent") for k, v in seen.items()},
+    )
+    assert done.status.phase == "Succeeded", pods.describe(done)
+    assert seen["MINE_SERVICE_HOST"], "a Service of the pod's own namespace is missing"
+    assert seen["KUBERNETES_SERVICE_HOST"], "the control-plane Service is missing"
+    assert not seen["OTHER_SERVICE_HOST"], "a Service of another namespace was injected"
+
+
+@pytest.mark.claim("ENV-SVC-CONTROL-PLANE")
+def test_control_plane_service_variables_in_every_namespace(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """The control-plane Service (default/kubernetes) is injected into every namespace's containers, also when
+    service links are turned off for the pod."""
+    api_ip = core.read_namespaced_service("kubernetes", "default").spec.cluster_ip
+    plain, out = pods.run_to_completion(core, namespace, env_pod("cp", busybox_image))
+    unlinked, out2 = pods.run_to_completion(
+        core, namespace, env_pod("cpnolinks", busybox_image, enable_service_links=False)
+    )
+    seen = {
+        "fresh namespace": pods.parse_env(out).get("KUBERNETES_SERVICE_HOST"),
+        "enableServiceLinks: false": pods.parse_env(out2).get("KUBERNETES_SERVICE_HOST"),
+    }
+    evidence.observe(documented=f"KUBERNETES_SERVICE_HOST={api_ip}", observed=seen)
+    assert plain.status.phase == unlinked.status.phase == "Succeeded"
+    assert seen == {"fresh namespace": api_ip, "enableServiceLinks: false": api_ip}
+
+
+@pytest.mark.claim("ENV-SVC-DOCKER-LINK-VARS")
+def test_service_variables_are_docker_link_compatible(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """004: the service variables are "compatible with Docker links" (FOO_PORT, FOO_PORT_80_TCP, …)."""
+    ip = service(core, namespace, "foo", 80)
+    done, out = pods.run_to_completion(core, namespace, env_pod("links", busybox_image))
+    env = pods.parse_env(out)
+    expected = {
+        "FOO_PORT": f"tcp://{ip}:80",
+        "FOO_PORT_80_TCP": f"tcp://{ip}:80",
+        "FOO_PORT_80_TCP_PROTO": "tcp",
+        "FOO_PORT_80_TCP_PORT": "80",
+        "FOO_PORT_80_TCP_ADDR": ip,
+    }
+    seen = {k: env.get(k) for k in expected}
+    evidence.observe(documented=expected, observed=seen)
+    assert done.status.phase == "Succeeded", pods.describe(done)
+    assert seen == expected
+
+
+@pytest.mark.claim("ENV-SVC-IP-AND-DNS")
+def test_services_have_ips_and_dns_names(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "Services have dedicated IP addresses and are available to the Container via DNS, if DNS addon is
+    enabled.\""""
+    if not core.list_namespaced_service("kube-system", label_selector="k8s-app=kube-dns").items:
+        evidence.not_applicable("the cluster has no DNS add-on (no kube-dns Service)")
+    ip = service(core, namespace, f"dns-{uuid.uuid4().hex[:4]}")
+    name = core.list_namespaced_service(namespace).items[0].metadata.name
+    fqdn = f"{name}.{namespace}.svc.cluster.local"
+    command = ["sh", "-c", f"for i in 1 2 3 4 5; do nslookup {fqdn} && exit 0; sleep 1; done; exit 1"]
+    done, out = pods.run_to_completion(core, namespace, pods.command_pod("dns", busybox_image, command))
+    answers = re.findall(r"Address:\s*([0-9.]+)$", out, re.M)
+    evidence.attach("nslookup", out)
+    evidence.observe(documented=f"{fqdn} resolves to the Service IP {ip}", observed=answers)
+    assert done.status.phase == "Succeeded", f"{fqdn} did not resolve: {out[-300:]}"
+    assert ip in answers, f"{fqdn} resolved to {answers}, not the Service IP {ip}"
