@@ -51,7 +51,7 @@ def test_run_through_kubeconfig_creates_nothing_outside_its_namespace(
     before = snapshot(api_client, suite_namespaces())
     command = [
         *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", f"--run-id={run_id}"),
-        *(f"--kubeconfig={cluster.kubeconfig}", "--claim=ENV-HOSTNAME-IS-POD-NAME", "conformance"),
+        *(f"--kubeconfig={cluster.kubeconfig}", "--claim=ENV-DOWNWARD-NAME-NAMESPACE", "conformance"),
         *(f"--registry={registries.open.ip}", f"--registry-ca={registries.open.ca_cert}"),
     ]
     proc = subprocess.run(
