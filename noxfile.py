@@ -34,12 +34,19 @@ def _cluster_up(session: nox.Session, args: list[str]) -> None:
         session.run("python", "-m", "fixtures.cluster", "up", env=_env())
 
 
+def _workers(args: list[str]) -> list[str]:
+    """Scenarios mostly wait on pods: more workers than cores pays (10 pod-waiting scenarios on 2 cores: -n 1 76 s,
+    -n 2 43 s, -n 4 29 s). ``-n`` in the arguments overrides."""
+    return [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "4"]
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's own tests, then the conformance scenarios against the local cluster."""
     _install(session)
     _cluster_up(session, session.posargs)
-    session.run("pytest", "tests", "conformance", f"--expectations={EXPECTATIONS}", *session.posargs, env=_env())
+    args = [*_workers(session.posargs), f"--expectations={EXPECTATIONS}", *session.posargs]
+    session.run("pytest", "tests", "conformance", *args, env=_env())
 
 
 @nox.session(python=PYTHON)
@@ -48,10 +55,7 @@ def conformance(session: nox.Session) -> None:
     _install(session)
     args = session.posargs or []
     _cluster_up(session, args)
-    # Scenarios mostly wait on pods: more workers than cores pays (10 pod-waiting scenarios: -n 1 76 s,
-    # -n 2 43 s, -n 4 29 s on 2 cores). Pass -n yourself to override.
-    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "4"]
-    session.run("pytest", "conformance", *workers, *args, env=_env())
+    session.run("pytest", "conformance", *_workers(args), *args, env=_env())
 
 
 @nox.session(python=PYTHON)
