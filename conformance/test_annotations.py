@@ -1,0 +1,274 @@
+"""Annotations (doc 003: "注解").
+
+Annotations are key/value pairs on pods and other objects, like labels, but meant for tools rather than for
+identifying objects: nothing selects by them. kubectl annotate adds, changes and removes them; the documentation
+also states rules for their keys, values and size.
+
+Pods that only need to exist are held by a scheduling gate (never scheduled, nothing runs); checks of what the API
+accepts are server-side dry runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from fixtures import pods
+from fixtures.evidence import Evidence
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+TOTAL_LIMIT = 256 * 1024  # "256KB", read as 256 KiB
+
+
+def held_pod(name: str, image: str, annotations: dict[str, str] | None = None) -> client.V1Pod:
+    """A pod held by a scheduling gate: it exists (and can be annotated) but never runs."""
+    pod = pods.command_pod(
+        name, image, ["sleep", "3600"], scheduling_gates=[client.V1PodSchedulingGate(name="k8sdc.io/hold")]
+    )
+    pod.metadata.annotations = annotations
+    return pod
+
+
+def rejection(call: Callable[[], object]) -> tuple[int, str] | None:
+    """Run an API call; None when it was accepted, else (HTTP status, message)."""
+    try:
+        call()
+    except ApiException as exc:
+        try:
+            message = json.loads(exc.body or "{}").get("message", exc.reason)
+        except ValueError:
+            message = exc.reason
+        return exc.status, str(message)
+    return None
+
+
+def raw_post(
+    api_client: client.ApiClient, path: str, body: bytes, query: list[tuple[str, str]]
+) -> tuple[int, dict[str, Any], list[str]]:
+    """POST a JSON body byte for byte (the typed client sends only string annotations and no duplicate keys)
+    through the client's connection; returns the HTTP status, the decoded answer and the Warning headers."""
+    method, url, headers, _, _ = api_client.param_serialize(
+        "POST",
+        path,
+        query_params=query,
+        header_params={"Content-Type": "application/json", "Accept": "application/json"},
+        auth_settings=["BearerToken"],
+    )
+    response = api_client.rest_client.pool_manager.request(method, url, body=body, headers=headers)
+    return response.status, json.loads(response.data), list(response.headers.getlist("Warning"))
+
+
+def annotated(core: client.CoreV1Api, namespace: str, annotations: dict[str, str]) -> tuple[int, str] | None:
+    """Dry-run create of a ConfigMap with these annotations: None when accepted (and stored unchanged), else
+    (HTTP status, message)."""
+    body = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="annotated", annotations=annotations))
+    stored: list[client.V1ConfigMap] = []
+    result = rejection(lambda: stored.append(core.create_namespaced_config_map(namespace, body, dry_run="All")))
+    if result is None and stored[0].metadata.annotations != annotations:
+        return 0, f"accepted but stored as {stored[0].metadata.annotations!r}"[:500]
+    return result
+
+
+def outcome(result: tuple[int, str] | None) -> str:
+    return "accepted" if result is None else f"rejected {result[0]}: {result[1]}"
+
+
+@pytest.mark.claim("ANN-NO-SELECTOR")
+def test_there_is_no_annotation_selector(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "Annotations are also key-value pairs, but unlike labels they are not meant to hold identifying
+    information, and there is no such thing as an annotation selector." A pod annotated k8sdc.io/owner=alice: label
+    selectors on that key select nothing, and field selectors on annotations are refused."""
+    core.create_namespaced_pod(namespace, held_pod("annotated", busybox_image, {"k8sdc.io/owner": "alice"}))
+    core.create_namespaced_pod(namespace, held_pod("plain", busybox_image))
+    by_label = {
+        selector: sorted(p.metadata.name for p in core.list_namespaced_pod(namespace, label_selector=selector).items)
+        for selector in ("k8sdc.io/owner=alice", "k8sdc.io/owner")
+    }
+    by_field = {
+        selector: outcome(rejection(partial(core.list_namespaced_pod, namespace, field_selector=selector)))
+        for selector in ("metadata.annotations.k8sdc.io/owner=alice", "metadata.annotations['k8sdc.io/owner']=alice")
+    }
+    stored = core.read_namespaced_pod("annotated", namespace).metadata.annotations
+    evidence.observe(
+        documented="no selector finds the pod by its annotation",
+        observed={"annotations": stored, "label selectors": by_label, "field selectors": by_field},
+    )
+    assert stored == {"k8sdc.io/owner": "alice"}, stored
+    assert all(not found for found in by_label.values()), f"a label selector found the annotated pod: {by_label}"
+    assert all(o.startswith("rejected 400") for o in by_field.values()), f"a field selector on annotations: {by_field}"
+
+
+@pytest.mark.claim("ANN-KUBECTL-OPERATIONS")
+def test_kubectl_adds_changes_removes_and_describes_annotations(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
+) -> None:
+    """ "kubectl annotate pod my-pod my-annotation=my-value # add; kubectl describe pod my-pod # view; kubectl
+    annotate pod my-pod my-annotation=new-value --overwrite # modify; kubectl annotate pod my-pod my-annotation- #
+    remove\""""
+    core.create_namespaced_pod(namespace, held_pod("my-pod", busybox_image))
+
+    def mine() -> dict[str, str]:
+        found = core.read_namespaced_pod("my-pod", namespace).metadata.annotations or {}
+        return {k: v for k, v in found.items() if k == "my-annotation"}
+
+    def described() -> list[str]:
+        """describe's lines naming my-annotation, without the "Annotations:" heading and column padding."""
+        out = kubectl("describe", "pod", "my-pod", "-n", namespace).stdout
+        return [
+            " ".join(line.removeprefix("Annotations:").split()) for line in out.splitlines() if "my-annotation" in line
+        ]
+
+    observed: dict[str, Any] = {}
+    for step, args in (
+        ("add", ["my-annotation=my-value"]),
+        ("modify", ["my-annotation=new-value", "--overwrite"]),
+        ("remove", ["my-annotation-"]),
+    ):
+        kubectl("annotate", "pod", "my-pod", "-n", namespace, *args)
+        observed[step] = {"annotations": mine(), "describe": described()}
+    documented = {
+        "add": {"annotations": {"my-annotation": "my-value"}, "describe": ["my-annotation: my-value"]},
+        "modify": {"annotations": {"my-annotation": "new-value"}, "describe": ["my-annotation: new-value"]},
+        "remove": {"annotations": {}, "describe": []},
+    }
+    evidence.observe(documented=documented, observed=observed)
+    wrong = {step: got for step, got in observed.items() if got != documented[step]}
+    assert not wrong, f"not as documented: {wrong}"
+
+
+@pytest.mark.claim("ANN-VALUE-TYPES")
+def test_annotation_values_can_be_strings_booleans_and_integers(
+    api_client: client.ApiClient, namespace: str, evidence: Evidence
+) -> None:
+    """ "Annotations are a set of key-value pairs where the key is a string and the value can be a string, boolean,
+    integer or other type." Objects whose annotation value is each of these JSON types, created (dry run)."""
+    values: dict[str, str] = {"string": '"manual"', "boolean": "true", "integer": "1", "number": "1.5"}
+    observed: dict[str, str] = {}
+    for kind, value in values.items():
+        body = (
+            '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "typed", "annotations": '
+            f'{{"k8sdc.io/value": {value}}}}}}}'
+        ).encode()
+        status, answer, _ = raw_post(
+            api_client, f"/api/v1/namespaces/{namespace}/configmaps", body, [("dryRun", "All")]
+        )
+        if status == 201:
+            observed[kind] = f"accepted, stored as {answer['metadata']['annotations']['k8sdc.io/value']!r}"
+        else:
+            observed[kind] = f"rejected {status}: {answer.get('message')}"
+    evidence.observe(
+        documented={kind: "accepted" for kind in values},
+        observed=observed,
+        sent={kind: f'"k8sdc.io/value": {value}' for kind, value in values.items()},
+    )
+    refused = {kind: o for kind, o in observed.items() if not o.startswith("accepted")}
+    assert not refused, f"annotation values refused: {refused}"
+
+
+@pytest.mark.claim("ANN-KEY-RULES")
+def test_annotation_keys_are_unique_and_without_special_characters(
+    core: client.CoreV1Api, api_client: client.ApiClient, namespace: str, evidence: Evidence
+) -> None:
+    """ "Annotation keys must be unique and must not contain spaces, tabs or other special characters." Keys with a
+    space, a tab or another special character are refused, ordinary keys (the doc's deployment.kubernetes.io/revision
+    among them) accepted; a manifest giving a key twice is refused under strict field validation, and otherwise the
+    object still holds one value for the key."""
+    refused_keys = {
+        "space": "my key",
+        "tab": "my\tkey",
+        "newline": "my\nkey",
+        **{f"'{c}'": f"my{c}key" for c in "@#$%&*!:=,;?+~\"'()[]{}<>|\\^`"},
+    }
+    accepted_keys = ["my-annotation", "my_annotation", "deployment.kubernetes.io/revision", "example.com/Owner.Name"]
+    observed_refused = {case: outcome(annotated(core, namespace, {key: "v"})) for case, key in refused_keys.items()}
+    observed_accepted = {key: outcome(annotated(core, namespace, {key: "v"})) for key in accepted_keys}
+    manifest = (
+        b'{"apiVersion": "v1", "kind": "ConfigMap",'
+        b' "metadata": {"name": "twice", "annotations": {"my-annotation": "one", "my-annotation": "two"}}}'
+    )
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    strict = raw_post(api_client, path, manifest, [("dryRun", "All"), ("fieldValidation", "Strict")])
+    default = raw_post(api_client, path, manifest, [("dryRun", "All")])
+    stored = default[1].get("metadata", {}).get("annotations") if default[0] == 201 else None
+    evidence.attach("keys with special characters", observed_refused)
+    evidence.observe(
+        documented="special-character keys refused; ordinary keys accepted; a key holds one value",
+        observed={
+            "special-character keys accepted": [k for k, o in observed_refused.items() if o == "accepted"],
+            "ordinary keys": observed_accepted,
+            "key twice, fieldValidation=Strict": {"status": strict[0], "message": strict[1].get("message")},
+            "key twice, default validation": {"status": default[0], "stored": stored, "warnings": default[2]},
+        },
+    )
+    assert all(o.startswith("rejected 422") for o in observed_refused.values()), {
+        case: o for case, o in observed_refused.items() if not o.startswith("rejected 422")
+    }
+    assert all(o == "accepted" for o in observed_accepted.values()), observed_accepted
+    assert strict[0] == 400 and "duplicate field" in str(strict[1].get("message")), strict[1]
+    assert default[0] == 201, default[1]
+    assert list(stored or {}) == ["my-annotation"], f"the object holds {stored}"
+
+
+@pytest.mark.claim("ANN-VALUE-NO-NEWLINE")
+def test_annotation_values_are_any_string_without_newlines(
+    core: client.CoreV1Api, namespace: str, evidence: Evidence
+) -> None:
+    """ "An annotation value can be any string, but must not contain newlines.\""""
+    any_strings = {
+        "words": "created by alice",
+        "tab": "a\tb",
+        "punctuation": "!@#$%^&*()[]{}<>|\\/\"'`~;:,.?=+",
+        "unicode": "注解 ✓ ünïcødé",
+        "JSON": '{"revision": 1, "tags": ["a", "b"]}',
+        "empty": "",
+    }
+    with_newlines = {"\\n": "line one\nline two", "\\r\\n": "line one\r\nline two", "trailing \\n": "value\n"}
+    accepted = {case: outcome(annotated(core, namespace, {"k8sdc.io/note": v})) for case, v in any_strings.items()}
+    newline = {case: outcome(annotated(core, namespace, {"k8sdc.io/note": v})) for case, v in with_newlines.items()}
+    evidence.observe(
+        documented={
+            "any string": {case: "accepted" for case in any_strings},
+            "with a newline": {case: "rejected" for case in with_newlines},
+        },
+        observed={"any string": accepted, "with a newline": newline},
+    )
+    assert all(o == "accepted" for o in accepted.values()), f"strings refused: {accepted}"
+    taken = [case for case, o in newline.items() if o == "accepted"]
+    assert not taken, f"values with newlines accepted (and stored unchanged): {taken}"
+
+
+@pytest.mark.claim("ANN-SIZE-LIMIT-256KB")
+def test_annotation_size_is_limited_to_256kb(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
+    """ "Annotation size is limited to 256 KB. This means you cannot store large amounts of data in annotations."
+    An annotation of 256 KiB (key and value) is accepted, one byte more is refused, so is 1 MiB; two annotations of
+    200 KiB each are each within the limit."""
+    key = "k8sdc.io/data"
+    cases: dict[str, tuple[dict[str, str], bool]] = {  # case: (annotations, accepted by the documented limit)
+        "one annotation of 262144 bytes": ({key: "x" * (TOTAL_LIMIT - len(key))}, True),
+        "one annotation of 262145 bytes": ({key: "x" * (TOTAL_LIMIT - len(key) + 1)}, False),
+        "one annotation of 1 MiB": ({key: "x" * (1 << 20)}, False),
+        "two annotations of 200 KiB each": (
+            {f"k8sdc.io/part-{i}": "x" * (200 * 1024 - len("k8sdc.io/part-0")) for i in range(2)},
+            True,
+        ),
+    }
+    observed = {case: outcome(annotated(core, namespace, anns)) for case, (anns, _) in cases.items()}
+    documented = {case: "accepted" if ok else "rejected" for case, (_, ok) in cases.items()}
+    sizes = {case: sum(len(k) + len(v) for k, v in anns.items()) for case, (anns, _) in cases.items()}
+    evidence.observe(documented=documented, observed=observed, bytes_of_keys_and_values=sizes)
+    wrong = {
+        case: observed[case]
+        for case in cases
+        if observed[case].startswith("accepted") != (documented[case] == "accepted")
+    }
+    assert not wrong, f"not as a 256 KB limit per annotation says: {wrong}"
