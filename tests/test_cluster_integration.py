@@ -9,7 +9,7 @@ import uuid
 import pytest
 from kubernetes import client
 
-from fixtures import pods, target
+from fixtures import capabilities, pods, target
 from fixtures.nodeimage import versions
 
 pytestmark = pytest.mark.cluster
@@ -117,3 +117,13 @@ def test_test_handler_runtime_runs_pods(
         assert pods.wait_terminal(core, namespace, "handled").status.phase == "Succeeded"
     finally:
         node.delete_runtime_class(name)
+
+
+def test_workers_pull_images_as_kind_config_says(own: target.ClusterTarget, caps: capabilities.Capabilities) -> None:
+    """kind-config.yaml: the 'serial' worker keeps the kubelet defaults, the 'parallel' one pulls two at a time."""
+    settings = caps.kubelet_settings
+    assert caps.kubelet_config, "kubelet configuration (/configz) not readable"
+    assert settings["k8sdc-worker"]["serializeImagePulls"] is True, settings["k8sdc-worker"]
+    assert settings["k8sdc-worker2"]["serializeImagePulls"] is False, settings["k8sdc-worker2"]
+    assert settings["k8sdc-worker2"]["maxParallelImagePulls"] == 2, settings["k8sdc-worker2"]
+    assert {s["failCgroupV1"] for s in settings.values()} == {False}
