@@ -10,7 +10,6 @@ accepts are server-side dry runs.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Callable
 from functools import partial
@@ -18,9 +17,9 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
 from fixtures import pods
+from fixtures.apicalls import raw_post, rejection
 from fixtures.evidence import Evidence
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
@@ -35,35 +34,6 @@ def held_pod(name: str, image: str, annotations: dict[str, str] | None = None) -
     )
     pod.metadata.annotations = annotations
     return pod
-
-
-def rejection(call: Callable[[], object]) -> tuple[int, str] | None:
-    """Run an API call; None when it was accepted, else (HTTP status, message)."""
-    try:
-        call()
-    except ApiException as exc:
-        try:
-            message = json.loads(exc.body or "{}").get("message", exc.reason)
-        except ValueError:
-            message = exc.reason
-        return exc.status, str(message)
-    return None
-
-
-def raw_post(
-    api_client: client.ApiClient, path: str, body: bytes, query: list[tuple[str, str]]
-) -> tuple[int, dict[str, Any], list[str]]:
-    """POST a JSON body byte for byte (the typed client sends only string annotations and no duplicate keys)
-    through the client's connection; returns the HTTP status, the decoded answer and the Warning headers."""
-    method, url, headers, _, _ = api_client.param_serialize(
-        "POST",
-        path,
-        query_params=query,
-        header_params={"Content-Type": "application/json", "Accept": "application/json"},
-        auth_settings=["BearerToken"],
-    )
-    response = api_client.rest_client.pool_manager.request(method, url, body=body, headers=headers)
-    return response.status, json.loads(response.data), list(response.headers.getlist("Warning"))
 
 
 def annotated(core: client.CoreV1Api, namespace: str, annotations: dict[str, str]) -> tuple[int, str] | None:

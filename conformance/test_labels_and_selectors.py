@@ -9,7 +9,6 @@ so nothing runs.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 import uuid
@@ -19,9 +18,9 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
 from fixtures import pods
+from fixtures.apicalls import raw_post, rejection
 from fixtures.capabilities import Capabilities
 from fixtures.evidence import Evidence
 from fixtures.waits import WaitTimeout, wait_for
@@ -48,35 +47,6 @@ def held_pod(name: str, image: str, labels: dict[str, str] | None = None) -> cli
 
 def sleeper(name: str, image: str, **spec: object) -> client.V1Pod:
     return pods.command_pod(name, image, ["sleep", "3600"], **spec)
-
-
-def rejection(call: Callable[[], object]) -> tuple[int, str] | None:
-    """Run an API call; None when it was accepted, else (HTTP status, message)."""
-    try:
-        call()
-    except ApiException as exc:
-        try:
-            message = json.loads(exc.body or "{}").get("message", exc.reason)
-        except ValueError:
-            message = exc.reason
-        return exc.status, str(message)
-    return None
-
-
-def raw_post(
-    api_client: client.ApiClient, path: str, body: bytes, query: list[tuple[str, str]]
-) -> tuple[int, dict[str, Any], list[str]]:
-    """POST a JSON body byte for byte (the typed client cannot send duplicate keys) through the client's
-    connection; returns the HTTP status, the decoded answer and the Warning headers."""
-    method, url, headers, _, _ = api_client.param_serialize(
-        "POST",
-        path,
-        query_params=query,
-        header_params={"Content-Type": "application/json", "Accept": "application/json"},
-        auth_settings=["BearerToken"],
-    )
-    response = api_client.rest_client.pool_manager.request(method, url, body=body, headers=headers)
-    return response.status, json.loads(response.data), list(response.headers.getlist("Warning"))
 
 
 def select(kubectl: Kubectl, namespace: str, selector: str) -> set[str]:

@@ -6,7 +6,6 @@ scheduling constraints and pod overhead, which admission merges into the pod.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from fixtures import pods
+from fixtures.apicalls import rejection
 from fixtures.evidence import Evidence
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout
@@ -48,19 +48,6 @@ def runtime_class(node_api: client.NodeV1Api) -> Iterator[RuntimeClassFactory]:
         except ApiException as exc:
             if exc.status != 404:
                 raise
-
-
-def rejection(call: Callable[[], object]) -> tuple[int, str] | None:
-    """Run an API call; None when it was accepted, else (HTTP status, message)."""
-    try:
-        call()
-    except ApiException as exc:
-        try:
-            message = json.loads(exc.body or "{}").get("message", exc.reason)
-        except ValueError:
-            message = exc.reason
-        return exc.status, str(message)
-    return None
 
 
 def sleeper(name: str, image: str, **spec: object) -> client.V1Pod:
