@@ -1,0 +1,321 @@
+"""imagePullSecrets (docs 000, 001, 002, 004: "在 Pod 上指定 imagePullSecrets" / "Especificando imagePullSecrets").
+
+Pods name Secrets that hold registry credentials; the kubelet uses them to pull. Observed end to end: a real
+registry with htpasswd users, and its log (the witness) for which user, if any, authenticated each request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
+import pytest
+from kubernetes import client
+
+from fixtures import pods, pullsecrets
+from fixtures.apicalls import rejection
+from fixtures.evidence import Evidence
+from fixtures.images import push
+from fixtures.registry import witness
+from fixtures.registry.shared import RunRegistries
+
+PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
+
+
+@pytest.fixture(scope="module")
+def private_image(registries: RunRegistries, run_id: str) -> str:
+    """A repository of this run in the auth registry (reference without host: ``<repo>:v1``)."""
+    reg = registries.auth
+    repo = f"{run_id}/private"
+    alice = ("alice", reg.users["alice"])
+    push.push_spec(reg.push_host, repo, "v1", push.marker_image("private"), ca_cert=reg.ca_cert, auth=alice)
+    return f"{repo}:v1"
+
+
+def puller(name: str, image: str, secrets: list[str] | None = None, **spec: object) -> client.V1Pod:
+    pod = pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker"], **spec)
+    pod.spec.containers[0].image_pull_policy = "Always"
+    if secrets:
+        pod.spec.image_pull_secrets = [client.V1LocalObjectReference(name=s) for s in secrets]
+    return pod
+
+
+def pull_outcome(core: client.CoreV1Api, namespace: str, pod: client.V1Pod) -> str:
+    """Create the pod; "pulled" once it ran, else the waiting reason (ErrImagePull, ImagePullBackOff)."""
+    core.create_namespaced_pod(namespace, pod)
+    name = pod.metadata.name
+
+    def decided(p: client.V1Pod) -> bool:
+        if p.status.phase in pods.TERMINAL:
+            return True
+        return any(
+            cs.state.waiting and cs.state.waiting.reason in PULL_FAILED for cs in p.status.container_statuses or []
+        )
+
+    final = pods.wait_pod(core, namespace, name, decided, 120, "to pull or fail to")
+    if final.status.phase in pods.TERMINAL:
+        return "pulled"
+    return str(final.status.container_statuses[0].state.waiting.reason)
+
+
+def users_seen(registries: RunRegistries, repo: str, since: datetime) -> list[str | None]:
+    """Who the registry saw fetch manifests of ``repo`` (None: anonymous or refused)."""
+    return [r.user for r in witness.requests(registries.auth, since) if r.repository == repo and r.kind == "manifest"]
+
+
+@pytest.mark.claim("SECRET-SAME-NAMESPACE")
+def test_pull_secrets_come_from_the_pod_namespace(
+    core: client.CoreV1Api,
+    make_namespace: Callable[[], str],
+    registries: RunRegistries,
+    private_image: str,
+    evidence: Evidence,
+) -> None:
+    """ "…the Secret must be in the same namespace as the Pod": a secret in another namespace is not used."""
+    a, b = make_namespace(), make_namespace()
+    host = registries.auth.names[0]
+    core.create_namespaced_secret(
+        a, pullsecrets.dockerconfigjson_secret("regcred", {host: ("alice", registries.auth.users["alice"])})
+    )
+    image = f"{host}/{private_image}"
+    outcome = {
+        "pod in the secret's namespace": pull_outcome(core, a, puller("p", image, ["regcred"])),
+        "pod in another namespace": pull_outcome(core, b, puller("p", image, ["regcred"])),
+    }
+    evidence.observe(
+        documented={"pod in the secret's namespace": "pulled", "pod in another namespace": "no pull"}, observed=outcome
+    )
+    assert outcome["pod in the secret's namespace"] == "pulled"
+    assert outcome["pod in another namespace"] in PULL_FAILED, outcome
+
+
+@pytest.mark.claim("SECRET-ALLOWED-TYPES")
+def test_only_docker_config_secret_types_are_used(
+    core: client.CoreV1Api, namespace: str, registries: RunRegistries, private_image: str, evidence: Evidence
+) -> None:
+    """Pull secrets are of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; an Opaque secret with
+    the same content is not used."""
+    host = registries.auth.names[0]
+    auths = {host: ("alice", registries.auth.users["alice"])}
+    json_secret = pullsecrets.dockerconfigjson_secret("as-json", auths)
+    cfg_secret = pullsecrets.dockercfg_secret("as-cfg", auths)
+    opaque = client.V1Secret(
+        metadata=client.V1ObjectMeta(name="as-opaque"), type="Opaque", string_data=json_secret.string_data
+    )
+    for secret in (json_secret, cfg_secret, opaque):
+        core.create_namespaced_secret(namespace, secret)
+    image = f"{host}/{private_image}"
+    outcome = {
+        kind: pull_outcome(core, namespace, puller(f"p-{kind}", image, [secret]))
+        for kind, secret in (("dockerconfigjson", "as-json"), ("dockercfg", "as-cfg"), ("opaque", "as-opaque"))
+    }
+    evidence.observe(
+        documented={"dockerconfigjson": "pulled", "dockercfg": "pulled", "opaque": "no pull"}, observed=outcome
+    )
+    assert outcome["dockerconfigjson"] == outcome["dockercfg"] == "pulled", outcome
+    assert outcome["opaque"] in PULL_FAILED, outcome
+
+
+@pytest.mark.claim("SECRET-TYPE-VALIDATION")
+def test_docker_config_secrets_must_carry_valid_data(
+    core: client.CoreV1Api, namespace: str, evidence: Evidence
+) -> None:
+    """A docker-config secret type needs its data key with valid content."""
+    cases = {
+        "dockerconfigjson without .dockerconfigjson": client.V1Secret(
+            metadata=client.V1ObjectMeta(name="a"), type="kubernetes.io/dockerconfigjson", string_data={"x": "{}"}
+        ),
+        "dockerconfigjson with invalid JSON": client.V1Secret(
+            metadata=client.V1ObjectMeta(name="b"),
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": "{not json"},
+        ),
+        "dockercfg without .dockercfg": client.V1Secret(
+            metadata=client.V1ObjectMeta(name="c"), type="kubernetes.io/dockercfg", string_data={"x": "{}"}
+        ),
+    }
+    results = {
+        case: rejection(partial(core.create_namespaced_secret, namespace, s, dry_run="All"))
+        for case, s in cases.items()
+    }
+    evidence.observe(documented="all rejected", observed=results)
+    assert all(r is not None and r[0] == 422 for r in results.values()), results
+
+
+def kubectl_registry_secret(kubectl: Callable[..., object], namespace: str, registries: RunRegistries) -> str:
+    """The documented command, for the auth registry's first name; returns that name."""
+    reg = registries.auth
+    kubectl(
+        "create",
+        "secret",
+        "docker-registry",
+        "regcred",
+        "-n",
+        namespace,
+        f"--docker-server={reg.names[0]}",
+        "--docker-username=alice",
+        f"--docker-password={reg.users['alice']}",
+        "--docker-email=alice@example.test",
+    )
+    return reg.names[0]
+
+
+@pytest.mark.claim("SECRET-KUBECTL-DOCKER-REGISTRY")
+def test_kubectl_create_secret_docker_registry(
+    core: client.CoreV1Api,
+    namespace: str,
+    registries: RunRegistries,
+    private_image: str,
+    kubectl: Callable[..., object],
+    evidence: Evidence,
+) -> None:
+    """``kubectl create secret docker-registry <name> --docker-server=… --docker-username=… --docker-password=…
+    --docker-email=…`` makes a secret pods can pull with."""
+    server = kubectl_registry_secret(kubectl, namespace, registries)
+    secret = core.read_namespaced_secret("regcred", namespace)
+    config = json.loads(base64.b64decode(secret.data[".dockerconfigjson"]))
+    entry = config["auths"].get(server, {})
+    password = registries.auth.users["alice"]
+    shape = {
+        "type": secret.type,
+        "fields": sorted(entry),
+        "auth is base64(user:password)": base64.b64decode(entry.get("auth", "")).decode() == f"alice:{password}",
+    }
+    outcome = pull_outcome(core, namespace, puller("same", f"{server}/{private_image}", ["regcred"]))
+    evidence.observe(documented="a dockerconfigjson secret that pulls", observed={"secret": shape, "pull": outcome})
+    assert shape["type"] == "kubernetes.io/dockerconfigjson"
+    assert {"username", "password", "email", "auth"} <= set(entry) and shape["auth is base64(user:password)"], shape
+    assert outcome == "pulled", outcome
+
+
+@pytest.mark.claim("SECRET-KUBECTL-SINGLE-REGISTRY")
+def test_kubectl_registry_secret_serves_one_registry(
+    core: client.CoreV1Api,
+    namespace: str,
+    registries: RunRegistries,
+    private_image: str,
+    kubectl: Callable[..., object],
+    evidence: Evidence,
+) -> None:
+    """The secret ``kubectl create secret docker-registry`` makes "only works with a single private registry"."""
+    server = kubectl_registry_secret(kubectl, namespace, registries)
+    other = registries.auth.names[4]  # another host name: to the kubelet, another registry
+    config = json.loads(base64.b64decode(core.read_namespaced_secret("regcred", namespace).data[".dockerconfigjson"]))
+    outcome = pull_outcome(core, namespace, puller("other", f"{other}/{private_image}", ["regcred"]))
+    evidence.observe(
+        documented=f"credentials for {server} only",
+        observed={"registries": sorted(config["auths"]), f"pull from {other}": outcome},
+    )
+    assert sorted(config["auths"]) == [server]
+    assert outcome in PULL_FAILED, outcome
+
+
+@pytest.mark.claim("SECRET-IMPORT-DOCKER-CONFIG")
+def test_a_docker_config_file_imports_as_a_secret(
+    core: client.CoreV1Api,
+    namespace: str,
+    registries: RunRegistries,
+    private_image: str,
+    kubectl: Callable[..., object],
+    evidence: Evidence,
+    tmp_path: object,
+) -> None:
+    """An existing Docker credentials file (two registries here) becomes a secret with
+    ``kubectl create secret generic --from-file=.dockerconfigjson=… --type=kubernetes.io/dockerconfigjson``."""
+    from pathlib import Path
+
+    reg = registries.auth
+    first, second = reg.names[0], reg.names[4]
+    config = Path(str(tmp_path)) / "config.json"
+    config.write_text(
+        json.dumps(pullsecrets.docker_config({first: ("alice", reg.users["alice"]), second: ("bob", reg.users["bob"])}))
+    )
+    config.chmod(0o600)
+    kubectl(
+        "create",
+        "secret",
+        "generic",
+        "imported",
+        "-n",
+        namespace,
+        f"--from-file=.dockerconfigjson={config}",
+        "--type=kubernetes.io/dockerconfigjson",
+    )
+    since = datetime.now(UTC)
+    outcome = {
+        first: pull_outcome(core, namespace, puller("first", f"{first}/{private_image}", ["imported"])),
+        second: pull_outcome(core, namespace, puller("second", f"{second}/{private_image}", ["imported"])),
+    }
+    users = {u for u in users_seen(registries, private_image.split(":")[0], since) if u}
+    evidence.observe(documented="both registries pull", observed={"pulls": outcome, "users the registry saw": users})
+    assert outcome == {first: "pulled", second: "pulled"}, outcome
+    assert users == {"alice", "bob"}, users
+
+
+@pytest.mark.claim("SECRET-SERVICEACCOUNT-AUTOMATION")
+def test_serviceaccount_pull_secrets_are_added_to_its_pods(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "…you can add imagePullSecrets to a ServiceAccount, and they are added to its pods" (only to pods that name
+    none of their own)."""
+    core.create_namespaced_service_account(
+        namespace,
+        client.V1ServiceAccount(
+            metadata=client.V1ObjectMeta(name="puller"),
+            image_pull_secrets=[client.V1LocalObjectReference(name="regcred")],
+        ),
+    )
+    plain = pods.command_pod("plain", busybox_image, ["true"], service_account_name="puller")
+    own = pods.command_pod(
+        "own",
+        busybox_image,
+        ["true"],
+        service_account_name="puller",
+        image_pull_secrets=[client.V1LocalObjectReference(name="mine")],
+    )
+    stored = {
+        p.metadata.name: [s.name for s in p.spec.image_pull_secrets or []]
+        for p in (core.create_namespaced_pod(namespace, x, dry_run="All") for x in (plain, own))
+    }
+    evidence.observe(documented={"plain": ["regcred"], "own": ["mine"]}, observed=stored)
+    assert stored == {"plain": ["regcred"], "own": ["mine"]}
+
+
+@pytest.mark.claim("SECRET-VIRTUAL-CONFIG-MERGE")
+def test_pull_secrets_merge_into_one_virtual_config(
+    core: client.CoreV1Api, namespace: str, registries: RunRegistries, private_image: str, evidence: Evidence
+) -> None:
+    """ "The kubelet merges the imagePullSecrets into a single virtual .docker/config.json": one secret per
+    registry serves a pod with images from both, and of two secrets for one registry the working one is used."""
+    reg = registries.auth
+    first, second = reg.names[0], reg.names[4]
+    alice, bob = ("alice", reg.users["alice"]), ("bob", reg.users["bob"])
+    for name, auths in (
+        ("for-first", {first: alice}),
+        ("for-second", {second: bob}),
+        ("wrong", {first: ("carol", "not-carols-password")}),
+    ):
+        core.create_namespaced_secret(namespace, pullsecrets.dockerconfigjson_secret(name, auths))
+    both = puller("both", f"{first}/{private_image}", ["for-first", "for-second"])
+    both.spec.containers.append(
+        client.V1Container(
+            name="second",
+            image=f"{second}/{private_image}",
+            image_pull_policy="Always",
+            command=["/bin/sh", "-c", "true"],
+        )
+    )
+    since = datetime.now(UTC)
+    outcome = {
+        "one secret per registry": pull_outcome(core, namespace, both),
+        "a wrong and a right secret": pull_outcome(
+            core, namespace, puller("fallback", f"{first}/{private_image}", ["wrong", "for-first"])
+        ),
+    }
+    seen = users_seen(registries, private_image.split(":")[0], since)
+    attempted = [r.attempted_user for r in witness.requests(reg, since) if r.attempted_user]
+    evidence.observe(documented="both pull", observed=outcome, users=sorted({u for u in seen if u}), refused=attempted)
+    assert outcome == {"one secret per registry": "pulled", "a wrong and a right secret": "pulled"}, outcome
