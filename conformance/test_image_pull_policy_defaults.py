@@ -1,0 +1,179 @@
+"""imagePullPolicy defaulting (docs 000, 001, 002, 004: "默认镜像拉取策略" / "Atualizando imagens").
+
+When a Pod (or a workload's Pod template) is submitted without imagePullPolicy, the API server sets one from the
+image reference. Observed with server-side dry runs (nothing runs) and workloads with zero replicas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from fixtures.evidence import Evidence
+
+DIGEST = "sha256:" + "0" * 64
+
+
+def policy_of(core: client.CoreV1Api, namespace: str, image: str, policy: str | None = None) -> str:
+    """The imagePullPolicy the API server stores for a pod with ``image`` (dry run)."""
+    container = client.V1Container(name="main", image=image, image_pull_policy=policy)
+    pod = client.V1Pod(metadata=client.V1ObjectMeta(name="defaulted"), spec=client.V1PodSpec(containers=[container]))
+    return str(core.create_namespaced_pod(namespace, pod, dry_run="All").spec.containers[0].image_pull_policy)
+
+
+def template(image: str) -> client.V1PodTemplateSpec:
+    return client.V1PodTemplateSpec(
+        metadata=client.V1ObjectMeta(labels={"app": "defaults"}),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image=image)]),
+    )
+
+
+def deployment(name: str, image: str) -> client.V1Deployment:
+    return client.V1Deployment(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1DeploymentSpec(
+            replicas=0, selector=client.V1LabelSelector(match_labels={"app": "defaults"}), template=template(image)
+        ),
+    )
+
+
+@pytest.mark.claim("IMG-DEF-LATEST-ALWAYS")
+def test_latest_tag_defaults_to_always(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
+    """ "如果你省略了 imagePullPolicy 字段，并且容器镜像的标签是 :latest，imagePullPolicy 会自动设置为 Always。\""""
+    stored = policy_of(core, namespace, "k8sdc.test/busybox:latest")
+    evidence.observe(documented="Always", observed=stored)
+    assert stored == "Always"
+
+
+@pytest.mark.claim("IMG-DEF-NOTAG-ALWAYS")
+def test_no_tag_defaults_to_always(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
+    """ "如果你省略了 imagePullPolicy 字段，并且没有指定容器镜像的标签，imagePullPolicy 会自动设置为 Always。\""""
+    stored = policy_of(core, namespace, "k8sdc.test/busybox")
+    evidence.observe(documented="Always", observed=stored)
+    assert stored == "Always"
+
+
+@pytest.mark.claim("IMG-DEF-TAG-IFNOTPRESENT")
+def test_other_tag_defaults_to_if_not_present(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
+    """ "如果你省略了 imagePullPolicy 字段，并且你为容器镜像指定了摘要（或不是 :latest 的标签），
+    imagePullPolicy 会自动设置为 IfNotPresent。\""""
+    stored = policy_of(core, namespace, "k8sdc.test/busybox:1.36")
+    evidence.observe(documented="IfNotPresent", observed=stored)
+    assert stored == "IfNotPresent"
+
+
+@pytest.mark.claim("IMG-DEF-DIGEST-IFNOTPRESENT")
+def test_digest_defaults_to_if_not_present(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
+    """001: a digest (without a :latest tag) defaults to IfNotPresent. Also recorded: ``:latest@digest`` and
+    ``:1.36@digest``."""
+    observed = {
+        ref: policy_of(core, namespace, f"k8sdc.test/busybox{ref}")
+        for ref in (f"@{DIGEST}", f":latest@{DIGEST}", f":1.36@{DIGEST}")
+    }
+    evidence.observe(documented={f"@{DIGEST}": "IfNotPresent"}, observed=observed)
+    assert observed[f"@{DIGEST}"] == "IfNotPresent", observed
+
+
+@pytest.mark.claim("IMG-DEF-004-EMPTY-ALWAYS")
+def test_empty_policy_is_set_to_always(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
+    """004: "Quando imagePullPolicy é definido sem um valor específico, ele também é definido como Always."
+    Checked for a tagged image (and recorded for :latest)."""
+    observed = {
+        image: policy_of(core, namespace, image, "")
+        for image in ("k8sdc.test/busybox:1.36", "k8sdc.test/busybox:latest")
+    }
+    evidence.observe(documented="Always", observed=observed)
+    assert set(observed.values()) == {"Always"}, observed
+
+
+@pytest.mark.claim("IMG-DEF-UPDATING-IMAGES-IFNOTPRESENT")
+def test_first_created_workloads_default_to_if_not_present(
+    api_client: client.ApiClient, namespace: str, evidence: Evidence
+) -> None:
+    """ "当你（或控制器）首次创建 Deployment、StatefulSet、Pod 或其他包含 Pod 模板的对象时，如果没有指定拉取策略，则所有
+    容器的拉取策略会被默认设置为 IfNotPresent。" Checked for a tagged image and for :latest."""
+    apps = client.AppsV1Api(api_client)
+    observed = {
+        image: apps.create_namespaced_deployment(namespace, deployment("d", image), dry_run="All")
+        .spec.template.spec.containers[0]
+        .image_pull_policy
+        for image in ("k8sdc.test/busybox:1.36", "k8sdc.test/busybox:latest")
+    }
+    evidence.observe(documented="IfNotPresent for every container", observed=observed)
+    assert set(observed.values()) == {"IfNotPresent"}, observed
+
+
+@pytest.mark.claim("IMG-DEF-APPLIES-TO-TEMPLATES")
+def test_defaulting_applies_to_workload_templates(
+    api_client: client.ApiClient, namespace: str, evidence: Evidence
+) -> None:
+    """Defaulting happens when an object is submitted, for Pods and for the Pod templates of workloads."""
+    apps, batch = client.AppsV1Api(api_client), client.BatchV1Api(api_client)
+    sel = client.V1LabelSelector(match_labels={"app": "defaults"})
+    job_template = template("k8sdc.test/busybox:1.36")
+    job_template.spec.restart_policy = "Never"
+    makers: dict[str, Callable[[], object]] = {
+        "Deployment": lambda: apps.create_namespaced_deployment(
+            namespace, deployment("d", "k8sdc.test/busybox:1.36"), dry_run="All"
+        ),
+        "StatefulSet": lambda: apps.create_namespaced_stateful_set(
+            namespace,
+            client.V1StatefulSet(
+                metadata=client.V1ObjectMeta(name="s"),
+                spec=client.V1StatefulSetSpec(selector=sel, service_name="s", template=template("k8sdc.test/busybox")),
+            ),
+            dry_run="All",
+        ),
+        "DaemonSet": lambda: apps.create_namespaced_daemon_set(
+            namespace,
+            client.V1DaemonSet(
+                metadata=client.V1ObjectMeta(name="ds"),
+                spec=client.V1DaemonSetSpec(selector=sel, template=template("k8sdc.test/busybox:latest")),
+            ),
+            dry_run="All",
+        ),
+        "Job": lambda: batch.create_namespaced_job(
+            namespace,
+            client.V1Job(metadata=client.V1ObjectMeta(name="j"), spec=client.V1JobSpec(template=job_template)),
+            dry_run="All",
+        ),
+    }
+    expected = {"Deployment": "IfNotPresent", "StatefulSet": "Always", "DaemonSet": "Always", "Job": "IfNotPresent"}
+    observed = {kind: make().spec.template.spec.containers[0].image_pull_policy for kind, make in makers.items()}  # type: ignore[attr-defined]
+    evidence.observe(documented=expected, observed=observed)
+    assert observed == expected
+
+
+@pytest.mark.claim("IMG-DEF-ONLY-AT-CREATION")
+def test_policy_is_not_recomputed_when_the_tag_changes(
+    api_client: client.ApiClient, namespace: str, evidence: Evidence
+) -> None:
+    """The policy is set when the object is first created; changing the tag later does not recompute it
+    (checked with a strategic-merge patch, as ``kubectl set image`` does; a full replace is recorded too)."""
+    apps = client.AppsV1Api(api_client)
+    apps.create_namespaced_deployment(namespace, deployment("patched", "k8sdc.test/busybox:1.36"))
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "main", "image": "k8sdc.test/busybox:latest"}]}}}}
+    patched = apps.patch_namespaced_deployment("patched", namespace, patch).spec.template.spec.containers[0]
+    for _ in range(5):  # the deployment controller updates the object too: re-read on a conflict
+        current = apps.read_namespaced_deployment("patched", namespace)
+        current.spec.template.spec.containers[0].image = "k8sdc.test/busybox:1.37"
+        current.spec.template.spec.containers[0].image_pull_policy = None
+        try:
+            replaced = apps.replace_namespaced_deployment("patched", namespace, current).spec.template.spec.containers[
+                0
+            ]
+            break
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+    else:
+        raise RuntimeError("the Deployment kept changing under the replace")
+    observed = {
+        "patch to :latest": patched.image_pull_policy,
+        "replace without a policy (to :1.37)": replaced.image_pull_policy,
+    }
+    evidence.observe(documented={"patch to :latest": "IfNotPresent"}, observed=observed)
+    assert observed["patch to :latest"] == "IfNotPresent", observed
