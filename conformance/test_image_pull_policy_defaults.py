@@ -159,7 +159,7 @@ def test_policy_is_not_recomputed_when_the_tag_changes(
     patched = apps.patch_namespaced_deployment("patched", namespace, patch).spec.template.spec.containers[0]
     for _ in range(5):  # the deployment controller updates the object too: re-read on a conflict
         current = apps.read_namespaced_deployment("patched", namespace)
-        current.spec.template.spec.containers[0].image = "k8sdc.test/busybox:1.37"
+        current.spec.template.spec.containers[0].image = "k8sdc.test/busybox:latest"
         current.spec.template.spec.containers[0].image_pull_policy = None
         try:
             replaced = apps.replace_namespaced_deployment("patched", namespace, current).spec.template.spec.containers[
@@ -173,7 +173,7 @@ def test_policy_is_not_recomputed_when_the_tag_changes(
         raise RuntimeError("the Deployment kept changing under the replace")
     observed = {
         "patch to :latest": patched.image_pull_policy,
-        "replace without a policy (to :1.37)": replaced.image_pull_policy,
+        "replace without a policy (to :latest)": replaced.image_pull_policy,
     }
     evidence.observe(documented={"patch to :latest": "IfNotPresent"}, observed=observed)
     assert observed["patch to :latest"] == "IfNotPresent", observed
