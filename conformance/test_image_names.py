@@ -1,0 +1,148 @@
+"""Image names (docs 000, 001, 002, 004: "镜像名称" / "Nomes de imagens").
+
+An image reference names a registry (default Docker Hub), a repository, a tag (default ``latest``) or a digest.
+Observed with the suite's own registry: what ran, and which manifests the registry served.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from kubernetes import client
+
+from fixtures import pods
+from fixtures.evidence import Evidence
+from fixtures.images import push
+from fixtures.registry import witness
+from fixtures.registry.server import Registry
+from fixtures.registry.shared import RunRegistries
+
+
+@pytest.fixture
+def reg(registries: RunRegistries) -> Registry:
+    return registries.open
+
+
+def marker_pod(name: str, image: str, policy: str = "IfNotPresent", node: str | None = None) -> client.V1Pod:
+    pod = pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker; echo"], node_name=node)
+    pod.spec.containers[0].image_pull_policy = policy
+    return pod
+
+
+def pushed(reg: Registry, repo: str, tag: str, marker: str) -> str:
+    """Push a busybox image whose /marker says ``marker``; returns its manifest digest."""
+    return push.push_spec(reg.push_host, repo, tag, push.marker_image(marker), ca_cert=reg.ca_cert)
+
+
+@pytest.mark.claim("IMG-NAME-DEFAULT-REGISTRY")
+def test_no_registry_means_docker_hub(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, node_exec: object, evidence: Evidence
+) -> None:
+    """ "如果你不指定仓库的主机名，Kubernetes 认为你在使用 Docker 公共仓库。" An image present on the nodes as
+    ``docker.io/library/busybox:<tag>`` runs under the short name ``busybox:<tag>``."""
+    from fixtures.cluster import kind
+
+    short = "busybox:k8sdc-" + busybox_image.rsplit(":", 1)[1]
+    kind.tag_and_load(busybox_image, short)  # Docker names it docker.io/library/busybox:…
+    done, _ = pods.run_to_completion(core, namespace, marker_pod("short", short))
+    image = done.status.container_statuses[0].image
+    evidence.observe(documented=f"docker.io/library/{short}", observed=image)
+    assert done.status.phase in ("Succeeded", "Failed"), pods.describe(done)
+    assert image == f"docker.io/library/{short}", image
+
+
+@pytest.mark.claim("IMG-NAME-DEFAULT-TAG-LATEST")
+def test_no_tag_means_latest(
+    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+) -> None:
+    """ "如果你不指定标签，Kubernetes 认为你想使用标签 latest。\""""
+    repo = f"{run_id}/notag"
+    pushed(reg, repo, "latest", "latest")
+    since = datetime.now(UTC)
+    done, out = pods.run_to_completion(core, namespace, marker_pod("notag", reg.image(repo), "Always"))
+    asked = {r.reference for r in witness.requests(reg, since) if r.repository == repo and r.kind == "manifest"}
+    evidence.observe(
+        documented="the registry is asked for tag latest",
+        observed={
+            "manifest references asked for": sorted(x or "" for x in asked),
+            "image": done.status.container_statuses[0].image,
+        },
+    )
+    assert out.strip() == "latest", out
+    assert "latest" in asked, asked
+
+
+@pytest.mark.claim("IMG-NAME-TAG-CHARSET")
+def test_tag_characters(core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence) -> None:
+    """Tags may contain upper- and lower-case letters, digits, '_', '.' and '-', with rules on where separators may
+    stand: a valid tag runs; tags breaking those rules give InvalidImageName."""
+    repo = f"{run_id}/charset"
+    pushed(reg, repo, "Ab_1.0-rc", "charset")
+    done, out = pods.run_to_completion(core, namespace, marker_pod("valid", reg.image(f"{repo}:Ab_1.0-rc")))
+    outcomes = {"Ab_1.0-rc": f"{done.status.phase}: {out.strip()}"}
+    for i, bad in enumerate((".bad", "-bad", "t" * 129)):
+        core.create_namespaced_pod(namespace, marker_pod(f"bad-{i}", reg.image(f"{repo}:{bad}")))
+        final = pods.wait_waiting_reason(core, namespace, f"bad-{i}", {"InvalidImageName", "ErrImagePull"}, 60)
+        outcomes[bad[:12]] = final.status.container_statuses[0].state.waiting.reason
+    evidence.observe(
+        documented={
+            "Ab_1.0-rc": "runs",
+            ".bad": "InvalidImageName",
+            "-bad": "InvalidImageName",
+            "t…(129)": "InvalidImageName",
+        },
+        observed=outcomes,
+    )
+    assert outcomes["Ab_1.0-rc"] == "Succeeded: charset", outcomes
+    assert [v for k, v in outcomes.items() if k != "Ab_1.0-rc"] == ["InvalidImageName"] * 3, outcomes
+
+
+@pytest.mark.claim("IMG-NAME-DIGEST-REF")
+def test_image_by_digest(
+    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+) -> None:
+    """An image can be referenced as ``<image-name>@<digest>``."""
+    repo = f"{run_id}/digest"
+    digest = pushed(reg, repo, "v1", "by-digest")
+    done, out = pods.run_to_completion(core, namespace, marker_pod("digest", reg.image(f"{repo}@{digest}")))
+    image_id = done.status.container_statuses[0].image_id
+    evidence.observe(
+        documented=f"runs; imageID contains {digest}", observed={"output": out.strip(), "imageID": image_id}
+    )
+    assert out.strip() == "by-digest" and digest in image_id, (out, image_id)
+
+
+@pytest.mark.claim("IMG-NAME-DIGEST-PINS-CODE")
+def test_a_digest_pins_the_code(
+    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+) -> None:
+    """ "镜像摘要唯一标识了镜像的特定版本，所以 Kubernetes 每次启动具有特定镜像名称和摘要的容器时，都会运行相同的代码。"
+    The tag moves to new content; a pod naming the old digest (policy Always) still runs the old code."""
+    repo = f"{run_id}/pinned"
+    first = pushed(reg, repo, "t", "v1")
+    second = pushed(reg, repo, "t", "v2")
+    _, out = pods.run_to_completion(core, namespace, marker_pod("pinned", reg.image(f"{repo}@{first}"), "Always"))
+    evidence.observe(documented="v1", observed=out.strip(), digests={"v1": first, "v2 (tag now)": second})
+    assert out.strip() == "v1"
+
+
+@pytest.mark.claim("IMG-NAME-TAG-MOVE-MIXES-VERSIONS")
+def test_a_moved_tag_can_mix_versions(
+    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, caps: object, evidence: Evidence
+) -> None:
+    """ "…如果镜像仓库把镜像标签指向了新的代码 …你可能会看到有些 Pod 运行旧代码，有些 Pod 运行新代码":
+    after the tag moves, a pod that pulls (Always) runs the new code while one started earlier ran the old."""
+    node = caps.schedulable_nodes[0]  # type: ignore[attr-defined]
+    repo = f"{run_id}/moving"
+    image = reg.image(f"{repo}:t")
+    pushed(reg, repo, "t", "v1")
+    _, a = pods.run_to_completion(core, namespace, marker_pod("a", image, "IfNotPresent", node))
+    pushed(reg, repo, "t", "v2")
+    _, b = pods.run_to_completion(core, namespace, marker_pod("b", image, "Always", node))
+    _, c = pods.run_to_completion(core, namespace, marker_pod("c", f"{reg.image(repo)}:t", "IfNotPresent", node))
+    observed = {"A (before the move)": a.strip(), "B (Always, after)": b.strip(), "C (IfNotPresent, after)": c.strip()}
+    evidence.observe(documented="old and new code side by side", observed=observed, node=node)
+    assert observed["A (before the move)"] == "v1"
+    assert observed["B (Always, after)"] == "v2"
+    assert len(set(observed.values())) == 2, f"no mix of versions: {observed}"
