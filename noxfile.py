@@ -66,9 +66,17 @@ def cluster(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def report(session: nox.Session) -> None:
+    """``nox -s report -- RUN_DIR`` rebuilds compliance.html and junit.xml; ``-- --diff RUN_A RUN_B`` lists the
+    claims whose verdict changed."""
+    _install(session)
+    session.run("python", "-m", "reports", *(session.posargs or ["reports/out/latest"]))
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff and mypy."""
     _install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "fixtures", "conformance", "tests", "noxfile.py")
+    session.run("mypy", "fixtures", "conformance", "tests", "reports", "noxfile.py")

@@ -33,6 +33,8 @@ def snapshot(api_client: client.ApiClient, skip_namespaces: set[str]) -> set[tup
             continue
         for item in items:
             ns = item.metadata.namespace or ""
+            if resource.kind == "IPAddress":  # a Service's ClusterIP allocation belongs to the Service's namespace
+                ns = getattr(getattr(item.spec, "parentRef", None), "namespace", None) or ns
             if ns not in skip_namespaces:
                 seen.add((resource.kind, ns, item.metadata.name))
     return seen

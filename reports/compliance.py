@@ -1,0 +1,754 @@
+"""The claim-by-claim HTML compliance report: ``<run-dir>/compliance.html``, one self-contained file.
+
+Built only from the run's ``verdicts.json`` and ``run.json`` and the claim catalogue (``claims.yaml``), so it can
+contain nothing the run did not already record. Everything is escaped; CSS and JavaScript are inline; nothing is
+loaded from the network, so the file opens offline. UI strings switch between English, Chinese and Portuguese (a
+small dictionary below); claim statements switch to the claim's quote from a document in that language when one
+exists.
+
+The page reads its initial state from the URL fragment, e.g. ``compliance.html#lang=zh&verdict=deviates&area=RC``
+(keys ``lang``, ``verdict``, ``area``, ``doc``, ``open``), and records the time its script took to make the page
+interactive in ``<body data-ready-ms>``: the browser test uses both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeGuard
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CATALOGUE = REPO_ROOT / "conformance" / "claims.yaml"
+
+#: Verdicts in the order the report lists them (most in need of attention first).
+VERDICT_ORDER = ("error", "deviates", "conforms", "not-applicable", "skipped", "untested")
+VERDICT_COLOURS = {
+    "conforms": "#2e7d32",
+    "deviates": "#d84315",
+    "error": "#6a1b9a",
+    "not-applicable": "#546e7a",
+    "skipped": "#b0892c",
+    "untested": "#b8bec4",
+}
+LANGS = ("en", "zh", "pt")
+LANG_NAMES = {"en": "English", "zh": "中文", "pt": "Português"}
+
+#: UI strings. Keys used in the page as ``data-i18n``; English is also the text written into the HTML.
+I18N: dict[str, dict[str, str]] = {
+    "title": {"en": "Documentation conformance", "zh": "文档一致性报告", "pt": "Conformidade com a documentação"},
+    "subtitle": {
+        "en": "Does this cluster behave the way the Kubernetes documentation says?",
+        "zh": "该集群的行为是否与 Kubernetes 文档所述一致?",
+        "pt": "Este cluster se comporta como a documentação do Kubernetes diz?",
+    },
+    "summary": {"en": "Summary", "zh": "概要", "pt": "Resumo"},
+    "by_area": {"en": "Verdicts by area", "zh": "按领域的结论", "pt": "Veredictos por área"},
+    "cluster": {"en": "Cluster and run", "zh": "集群与运行", "pt": "Cluster e execução"},
+    "attention": {"en": "Needs attention", "zh": "需要关注", "pt": "Requer atenção"},
+    "nothing_attention": {
+        "en": "No claim deviates and no test broke.",
+        "zh": "没有偏离文档的声明,也没有测试出错。",
+        "pt": "Nenhuma afirmação diverge e nenhum teste falhou.",
+    },
+    "claims": {"en": "Claims", "zh": "声明", "pt": "Afirmações"},
+    "claims_total": {"en": "claims", "zh": "条声明", "pt": "afirmações"},
+    "col_id": {"en": "Claim", "zh": "声明", "pt": "Afirmação"},
+    "col_area": {"en": "Area", "zh": "领域", "pt": "Área"},
+    "col_verdict": {"en": "Verdict", "zh": "结论", "pt": "Veredicto"},
+    "col_duration": {"en": "Duration", "zh": "耗时", "pt": "Duração"},
+    "col_docs": {"en": "Documents", "zh": "文档", "pt": "Documentos"},
+    "col_statement": {"en": "Statement", "zh": "陈述", "pt": "Enunciado"},
+    "f_verdict": {"en": "Verdict", "zh": "结论", "pt": "Veredicto"},
+    "f_area": {"en": "Area", "zh": "领域", "pt": "Área"},
+    "f_doc": {"en": "Document", "zh": "文档", "pt": "Documento"},
+    "f_search": {"en": "Search", "zh": "搜索", "pt": "Buscar"},
+    "all": {"en": "all", "zh": "全部", "pt": "todos"},
+    "shown": {"en": "shown", "zh": "显示", "pt": "exibidas"},
+    "expand_all": {"en": "Expand all", "zh": "全部展开", "pt": "Expandir tudo"},
+    "collapse_all": {"en": "Collapse all", "zh": "全部折叠", "pt": "Recolher tudo"},
+    "quotes": {"en": "What the documents say", "zh": "文档原文", "pt": "O que os documentos dizem"},
+    "english": {"en": "English", "zh": "英文译文", "pt": "Em inglês"},
+    "documented": {"en": "Documented", "zh": "文档所述", "pt": "Documentado"},
+    "observed": {"en": "Observed", "zh": "实际观察", "pt": "Observado"},
+    "reason": {"en": "Why", "zh": "原因", "pt": "Motivo"},
+    "evidence": {"en": "Evidence", "zh": "证据", "pt": "Evidências"},
+    "observations": {"en": "Observations", "zh": "观察记录", "pt": "Observações"},
+    "case": {"en": "Case", "zh": "场景", "pt": "Caso"},
+    "timeline": {"en": "Timeline", "zh": "时间线", "pt": "Linha do tempo"},
+    "raw": {"en": "raw data", "zh": "原始数据", "pt": "dados brutos"},
+    "tests": {"en": "Tests", "zh": "测试", "pt": "Testes"},
+    "no_evidence": {"en": "No evidence recorded.", "zh": "未记录证据。", "pt": "Nenhuma evidência registrada."},
+    "flag": {"en": "Note on the documents", "zh": "文档说明", "pt": "Observação sobre os documentos"},
+    "k8s": {"en": "Kubernetes", "zh": "Kubernetes", "pt": "Kubernetes"},
+    "provider": {"en": "Provider", "zh": "提供方", "pt": "Provedor"},
+    "nodes": {"en": "Nodes and runtimes", "zh": "节点与运行时", "pt": "Nós e runtimes"},
+    "handlers": {"en": "Runtime handlers", "zh": "运行时处理程序", "pt": "Handlers de runtime"},
+    "admission": {"en": "Admission plugins", "zh": "准入插件", "pt": "Plugins de admissão"},
+    "run_id": {"en": "Run", "zh": "运行", "pt": "Execução"},
+    "started": {"en": "Started", "zh": "开始", "pt": "Início"},
+    "run_time": {"en": "Run time", "zh": "运行时长", "pt": "Duração da execução"},
+    "exit": {"en": "Exit status", "zh": "退出状态", "pt": "Status de saída"},
+    "expectations": {"en": "Expectations", "zh": "预期结果", "pt": "Expectativas"},
+    "mismatches": {"en": "mismatches", "zh": "处不符", "pt": "divergências"},
+    "kubelet": {"en": "Kubelet settings", "zh": "Kubelet 设置", "pt": "Configurações do kubelet"},
+    "language": {"en": "Language", "zh": "语言", "pt": "Idioma"},
+    "v.conforms": {"en": "conforms", "zh": "符合", "pt": "conforme"},
+    "v.deviates": {"en": "deviates", "zh": "偏离", "pt": "diverge"},
+    "v.error": {"en": "error", "zh": "出错", "pt": "erro"},
+    "v.skipped": {"en": "skipped", "zh": "已跳过", "pt": "ignorado"},
+    "v.not-applicable": {"en": "not applicable", "zh": "不适用", "pt": "não se aplica"},
+    "v.untested": {"en": "untested", "zh": "未测试", "pt": "não testado"},
+}
+
+CSS = """
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","WenQuanYi Micro Hei",
+ sans-serif;color:#1d232a;background:#f4f6f8}
+header{background:#1f3a5f;color:#fff;padding:14px 28px;display:flex;align-items:center;gap:24px;flex-wrap:wrap}
+header h1{margin:0;font-size:21px;font-weight:600}
+header .sub{opacity:.85;font-size:13px}
+header .langs{margin-left:auto;display:flex;gap:4px;align-items:center}
+header .langs button{background:transparent;color:#fff;border:1px solid #8aa3c2;border-radius:4px;padding:3px 10px;
+ cursor:pointer;font:inherit}
+header .langs button.on{background:#fff;color:#1f3a5f}
+main{padding:18px 28px 40px;max-width:1500px}
+section.cards{display:grid;grid-template-columns:minmax(330px,1fr) minmax(420px,1.35fr) minmax(320px,1fr);gap:16px}
+.card{background:#fff;border:1px solid #dde3e9;border-radius:8px;padding:14px 16px}
+.card h2{margin:0 0 10px;font-size:15px;font-weight:600;color:#33475b}
+.counts{display:grid;grid-template-columns:repeat(3,1fr);gap:8px}
+.count{border-radius:6px;padding:8px 10px;color:#fff;cursor:pointer;border:0;text-align:left;font:inherit}
+.count b{display:block;font-size:24px;line-height:1.1}
+.count span{font-size:12px;opacity:.95}
+.total{margin-top:10px;color:#52606d;font-size:13px}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:3px 12px;margin:0;font-size:13px}
+dl.kv dt{color:#52606d}
+dl.kv dd{margin:0;word-break:break-word}
+.legend{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:12px;margin-top:6px;color:#3e4c59}
+.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+.attn{margin-top:16px}
+.attn ul{margin:0;padding-left:18px;columns:2;column-gap:28px}
+.attn li{margin:2px 0;break-inside:avoid}
+.attn a{color:#1f3a5f;font-weight:600;text-decoration:none}
+.attn .why{color:#52606d;font-size:12.5px}
+.filters{display:flex;flex-wrap:wrap;gap:14px;align-items:center;margin:18px 0 8px}
+.filters label{font-size:13px;color:#3e4c59}
+.filters select,.filters input{font:inherit;padding:3px 6px;border:1px solid #c3ccd5;border-radius:4px;background:#fff}
+.filters button{font:inherit;padding:3px 10px;border:1px solid #c3ccd5;border-radius:4px;background:#fff;cursor:pointer}
+.filters .n{margin-left:auto;color:#52606d;font-size:13px}
+table.claims{width:100%;border-collapse:collapse;background:#fff;border:1px solid #dde3e9}
+table.claims th{text-align:left;font-weight:600;font-size:12.5px;color:#52606d;background:#eef2f6;padding:6px 8px;
+ border-bottom:1px solid #dde3e9;position:sticky;top:0}
+table.claims td{padding:5px 8px;border-top:1px solid #edf0f3;vertical-align:top;font-size:13px}
+tr.claim{cursor:pointer}
+tr.claim:hover{background:#f7fafc}
+tr.claim td.id{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;white-space:nowrap}
+tr.claim td.id::before{content:"\\25B8";display:inline-block;width:14px;color:#7b8794}
+tr.claim.open td.id::before{content:"\\25BE"}
+tr.claim td.dur{text-align:right;white-space:nowrap;color:#52606d}
+tr.claim td.area{white-space:nowrap}
+.badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;color:#fff;white-space:nowrap}
+.doc{display:inline-block;border:1px solid #c3ccd5;border-radius:3px;padding:0 4px;margin:0 3px 2px 0;font-size:11.5px;
+ font-family:ui-monospace,"DejaVu Sans Mono",monospace;color:#3e4c59;background:#f8fafc}
+tr.detail{display:none}
+tr.claim.open+tr.detail{display:table-row}
+tr.claim.off,tr.claim.off+tr.detail{display:none}
+tr.detail>td{background:#fbfcfd;padding:10px 16px 16px 30px}
+.st{display:none}
+body[data-lang=en] .st-en,body[data-lang=zh] .st-zh,body[data-lang=pt] .st-pt{display:inline}
+.det h3{font-size:13px;margin:12px 0 6px;color:#33475b}
+.det h3:first-child{margin-top:0}
+blockquote{margin:4px 0 8px;padding:4px 10px;border-left:3px solid #8aa3c2;background:#fff}
+blockquote .q{font-size:14px}
+blockquote .muted{font-size:12px;margin-right:8px}
+blockquote .en{color:#52606d;font-size:12.5px;margin-top:2px}
+.dvo{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+.dvo div{background:#fff;border:1px solid #e3e8ed;border-radius:4px;padding:6px 8px;word-break:break-word}
+.dvo b{display:block;font-size:12px;color:#52606d;margin-bottom:2px}
+.why{white-space:pre-wrap}
+table.obs{border-collapse:collapse;font-size:12.5px;margin:4px 0;background:#fff}
+table.obs th,table.obs td{border:1px solid #e3e8ed;padding:3px 6px;text-align:left;vertical-align:top}
+table.obs th{background:#f1f4f7;font-weight:600}
+pre{background:#fff;border:1px solid #e3e8ed;border-radius:4px;padding:6px 8px;max-height:320px;overflow:auto;
+ font-size:12px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
+code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;white-space:pre-wrap;word-break:break-word}
+.att-name{font-weight:600;font-size:12.5px;margin-top:8px}
+.flag{background:#fff8e1;border:1px solid #f0d98a;border-radius:4px;padding:5px 8px;font-size:12.5px}
+svg text{font-family:system-ui,sans-serif}
+.muted{color:#7b8794}
+@media (max-width:1100px){section.cards{grid-template-columns:1fr}.attn ul{columns:1}}
+"""
+
+JS = """
+(function(){
+  var t0 = performance.now();
+  var I18N = JSON.parse(document.getElementById('i18n').textContent);
+  var body = document.body, rows = Array.prototype.slice.call(document.querySelectorAll('tr.claim'));
+  var fv = document.getElementById('f-verdict'), fa = document.getElementById('f-area'),
+      fd = document.getElementById('f-doc'), fs = document.getElementById('f-search'),
+      shown = document.getElementById('n-shown');
+  function setLang(lang){
+    if (!I18N.title[lang]) lang = 'en';
+    body.setAttribute('data-lang', lang);
+    document.documentElement.setAttribute('lang', lang === 'zh' ? 'zh' : lang);
+    document.querySelectorAll('[data-i18n]').forEach(function(el){
+      var e = I18N[el.getAttribute('data-i18n')];
+      if (e) el.textContent = e[lang] || e.en;
+    });
+    document.querySelectorAll('[data-i18n-ph]').forEach(function(el){
+      var e = I18N[el.getAttribute('data-i18n-ph')];
+      if (e) el.setAttribute('placeholder', e[lang] || e.en);
+    });
+    document.querySelectorAll('.langs button').forEach(function(b){
+      b.classList.toggle('on', b.getAttribute('data-lang') === lang);
+    });
+    document.title = document.title.replace(/^[^·]*·/, (I18N.title[lang] || I18N.title.en) + ' ·');
+  }
+  function apply(){
+    var v = fv.value, a = fa.value, d = fd.value, q = fs.value.trim().toLowerCase(), n = 0;
+    rows.forEach(function(r){
+      var ok = (!v || r.getAttribute('data-verdict') === v) && (!a || r.getAttribute('data-area') === a) &&
+               (!d || (' ' + r.getAttribute('data-docs') + ' ').indexOf(' ' + d + ' ') >= 0) &&
+               (!q || r.textContent.toLowerCase().indexOf(q) >= 0);
+      r.classList.toggle('off', !ok);
+      if (ok) n++;
+    });
+    shown.textContent = n;
+  }
+  [fv, fa, fd].forEach(function(s){ s.addEventListener('change', apply); });
+  fs.addEventListener('input', apply);
+  rows.forEach(function(r){
+    r.addEventListener('click', function(){ r.classList.toggle('open'); });
+  });
+  document.querySelectorAll('.langs button').forEach(function(b){
+    b.addEventListener('click', function(){ setLang(b.getAttribute('data-lang')); });
+  });
+  document.querySelectorAll('[data-pick-verdict]').forEach(function(b){
+    b.addEventListener('click', function(){ fv.value = b.getAttribute('data-pick-verdict'); apply();
+      document.getElementById('claims').scrollIntoView(); });
+  });
+  document.querySelectorAll('a[data-open]').forEach(function(l){
+    l.addEventListener('click', function(){
+      var r = document.getElementById(l.getAttribute('data-open')); if (r) r.classList.add('open'); });
+  });
+  document.getElementById('expand').addEventListener('click', function(){
+    rows.forEach(function(r){ if (!r.classList.contains('off')) r.classList.add('open'); }); });
+  document.getElementById('collapse').addEventListener('click', function(){
+    rows.forEach(function(r){ r.classList.remove('open'); }); });
+  var p = {};
+  location.hash.replace(/^#/, '').split('&').forEach(function(kv){
+    var i = kv.indexOf('='); if (i > 0) p[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
+  });
+  function pick(sel, val){
+    if (val === undefined) return;
+    for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === val) { sel.value = val; return; }
+  }
+  pick(fv, p.verdict); pick(fa, p.area); pick(fd, p.doc);
+  if (p.open) { var r = document.getElementById('c-' + p.open); if (r) r.classList.add('open'); }
+  setLang(p.lang || 'en');
+  apply();
+  body.setAttribute('data-ready-ms', (performance.now()).toFixed(1));
+  body.setAttribute('data-script-ms', (performance.now() - t0).toFixed(1));
+})();
+"""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def esc(value: object) -> str:
+    """HTML-escape any value (``None`` becomes the empty string)."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def _t(key: str, tag: str = "span", attrs: str = "") -> str:
+    """An element showing the UI string ``key`` (English in the HTML; the script switches languages)."""
+    return f'<{tag} data-i18n="{esc(key)}"{attrs}>{esc(I18N[key]["en"])}</{tag}>'
+
+
+def _compact(value: Any) -> str:
+    """A JSON-ish one-line rendering of an observed/documented value."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def format_duration(seconds: float | None) -> str:
+    """``207.5`` -> ``3 min 28 s``; small values keep one decimal."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def _as_dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def load_catalogue(path: Path) -> dict[str, Any]:
+    """The parsed ``claims.yaml`` (``documents``, ``areas``, ``claims``), or an empty catalogue if it is missing."""
+    if not path.is_file():
+        return {"documents": {}, "areas": {}, "claims": []}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data if isinstance(data, dict) else {"documents": {}, "areas": {}, "claims": []}
+
+
+def catalogue_path_for(verdicts: Mapping[str, Any]) -> Path:
+    """The catalogue the run used, if it still exists, else the repository's."""
+    named = verdicts.get("catalogue")
+    if isinstance(named, str) and Path(named).is_file():
+        return Path(named)
+    return DEFAULT_CATALOGUE
+
+
+def lang_of(doc_language: str) -> str:
+    """Map a catalogue document language (``zh-cn``, ``pt-br``) to a report language (``zh``, ``pt``)."""
+    return doc_language.split("-", 1)[0].lower()
+
+
+# --------------------------------------------------------------------------- SVG
+
+
+def area_chart(areas: Sequence[str], per_area: Mapping[str, Counter[str]], names: Mapping[str, str]) -> str:
+    """A stacked horizontal bar per area, one segment per verdict, drawn as inline SVG."""
+    row_h, label_w, bar_w, right_w = 17, 78, 330, 34
+    width = label_w + bar_w + right_w
+    height = row_h * len(areas) + 4
+    biggest = max((sum(per_area[a].values()) for a in areas), default=1) or 1
+    out = [
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="verdicts by area">'
+    ]
+    for i, area in enumerate(areas):
+        y = i * row_h + 2
+        total = sum(per_area[area].values())
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + 11}" font-size="11" text-anchor="end" fill="#3e4c59">'
+            f"<title>{esc(names.get(area, area))}</title>{esc(area)}</text>"
+        )
+        x = float(label_w)
+        for verdict in VERDICT_ORDER:
+            n = per_area[area].get(verdict, 0)
+            if not n:
+                continue
+            w = bar_w * n / biggest
+            out.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{max(w - 0.5, 0.5):.1f}" height="{row_h - 4}" '
+                f'fill="{VERDICT_COLOURS[verdict]}"><title>{esc(area)}: {n} {esc(verdict)}</title></rect>'
+            )
+            x += w
+        out.append(f'<text x="{x + 5:.1f}" y="{y + 11}" font-size="11" fill="#52606d">{total}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _timeline_label(ev: Mapping[str, Any]) -> str:
+    for key in ("reason", "state", "signal", "phase", "event", "message"):
+        if ev.get(key) not in (None, ""):
+            return str(ev[key])
+    return str(ev.get("kind", ""))
+
+
+def _timeline_colour(ev: Mapping[str, Any]) -> str:
+    if ev.get("type") == "Warning":
+        return "#d84315"
+    if ev.get("kind") == "pod":
+        return "#2e7d32"
+    return "#1f6fb2"
+
+
+def is_timeline(content: Any) -> TypeGuard[list[dict[str, Any]]]:
+    """Whether an attachment's content is a timeline: a non-empty list of objects with a numeric ``t``."""
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(isinstance(e, dict) and isinstance(e.get("t"), int | float) for e in content)
+    )
+
+
+def timeline_chart(events: Sequence[Mapping[str, Any]]) -> str:
+    """Events over time as inline SVG: one lane per ``kind``, a dot per event (hover: details), a seconds axis."""
+    lanes: list[str] = []
+    for ev in events:
+        kind = str(ev.get("kind", "?"))
+        if kind not in lanes:
+            lanes.append(kind)
+    label_w, plot_w, lane_h, top, axis_h = 70, 640, 30, 6, 22
+    width, height = label_w + plot_w + 20, top + lane_h * len(lanes) + axis_h
+    t_max = max(float(e["t"]) for e in events)
+    t_min = min(0.0, min(float(e["t"]) for e in events))
+    span = (t_max - t_min) or 1.0
+
+    def x_of(t: float) -> float:
+        return label_w + (t - t_min) / span * plot_w
+
+    out = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="timeline">']
+    for i, lane in enumerate(lanes):
+        y = top + i * lane_h + lane_h / 2
+        out.append(
+            f'<line x1="{label_w}" y1="{y:.1f}" x2="{label_w + plot_w}" y2="{y:.1f}" stroke="#e3e8ed"/>'
+            f'<text x="{label_w - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#3e4c59">'
+            f"{esc(lane)}</text>"
+        )
+    axis_y = top + lane_h * len(lanes)
+    out.append(f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + plot_w}" y2="{axis_y}" stroke="#9aa5b1"/>')
+    for k in range(6):
+        t = t_min + span * k / 5
+        x = x_of(t)
+        out.append(
+            f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#9aa5b1"/>'
+            f'<text x="{x:.1f}" y="{axis_y + 16}" font-size="10" text-anchor="middle" fill="#52606d">{t:.3g} s</text>'
+        )
+    last_label_x: dict[str, float] = {}
+    for ev in events:
+        lane = str(ev.get("kind", "?"))
+        i = lanes.index(lane)
+        x, y = x_of(float(ev["t"])), top + i * lane_h + lane_h / 2
+        detail = ", ".join(f"{k}={_compact(v)}" for k, v in ev.items() if k not in ("t", "kind", "at"))
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{_timeline_colour(ev)}" fill-opacity="0.8">'
+            f"<title>t={float(ev['t']):.3f} s {esc(lane)}: {esc(detail)}</title></circle>"
+        )
+        label = _timeline_label(ev)
+        if x - last_label_x.get(lane, -1e9) >= 90 and x < label_w + plot_w - 20:
+            out.append(f'<text x="{x + 5:.1f}" y="{y - 6:.1f}" font-size="9.5" fill="#52606d">{esc(label[:22])}</text>')
+            last_label_x[lane] = x
+    out.append("</svg>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- page parts
+
+
+def _kv(rows: Iterable[tuple[str, str]]) -> str:
+    """A definition list; keys are UI-string keys, values are already-escaped HTML."""
+    return '<dl class="kv">' + "".join(f"{_t(k, 'dt')}<dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any]) -> str:
+    cluster = run.get("cluster") if isinstance(run.get("cluster"), dict) else {}
+    assert isinstance(cluster, dict)
+    rows: list[tuple[str, str]] = []
+    if cluster.get("kubernetes_version"):
+        rows.append(("k8s", esc(cluster["kubernetes_version"])))
+    if cluster.get("provider"):
+        rows.append(("provider", esc(cluster["provider"])))
+    runtimes = cluster.get("runtime_versions")
+    if isinstance(runtimes, dict) and runtimes:
+        rows.append(
+            ("nodes", "<br>".join(f"{esc(n)} <span class='muted'>{esc(v)}</span>" for n, v in runtimes.items()))
+        )
+    for key, label in (("runtime_handlers", "handlers"), ("admission_plugins", "admission")):
+        if isinstance(cluster.get(key), list):
+            rows.append((label, esc(", ".join(str(x) for x in cluster[key])) or "—"))
+    rows.append(("run_id", f"<code>{esc(run.get('run_id') or verdicts.get('run_id') or '?')}</code>"))
+    if run.get("start"):
+        rows.append(("started", esc(str(run["start"]).replace("T", " "))))
+    if isinstance(run.get("duration"), int | float):
+        rows.append(("run_time", esc(format_duration(float(run["duration"])))))
+    if run.get("exitstatus") is not None:
+        rows.append(("exit", esc(run["exitstatus"])))
+    exp = verdicts.get("expectations")
+    if isinstance(exp, dict) and exp.get("path"):
+        n = len(exp.get("mismatches") or [])
+        rows.append(("expectations", f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}"))
+    out = _kv(rows)
+    kubelet = cluster.get("kubelet_settings")
+    if isinstance(kubelet, dict) and kubelet:
+        out += f"<details><summary>{_t('kubelet')}</summary>{_kubelet_table(kubelet)}</details>"
+    return out
+
+
+def _kubelet_table(kubelet: Mapping[str, Any]) -> str:
+    nodes = list(kubelet)
+    keys: list[str] = []
+    for settings in kubelet.values():
+        for k in settings if isinstance(settings, dict) else {}:
+            if k not in keys:
+                keys.append(k)
+    head = "<tr><th></th>" + "".join(f"<th>{esc(n)}</th>" for n in nodes) + "</tr>"
+    body = "".join(
+        f"<tr><th>{esc(k)}</th>"
+        + "".join(
+            f"<td>{esc(_compact(kubelet[n].get(k, '')) if isinstance(kubelet[n], dict) else '')}</td>" for n in nodes
+        )
+        + "</tr>"
+        for k in keys
+    )
+    return f'<table class="obs">{head}{body}</table>'
+
+
+def _verdict_badge(verdict: str) -> str:
+    colour = VERDICT_COLOURS.get(verdict, "#7b8794")
+    key = f"v.{verdict}"
+    if key in I18N:
+        return _t(key, "span", f' class="badge" style="background:{colour}"')
+    return f'<span class="badge" style="background:{colour}">{esc(verdict)}</span>'
+
+
+def _statement(claim_id: str, record: Mapping[str, Any], cat: Mapping[str, Any], doc_lang: Mapping[str, str]) -> str:
+    english = str(cat.get("statement") or record.get("statement") or claim_id)
+    spans = [f'<span class="st st-en" lang="en">{esc(english)}</span>']
+    for lang in ("zh", "pt"):
+        quote = next(
+            (
+                str(s.get("quote"))
+                for s in cat.get("sources") or []
+                if s.get("quote") and doc_lang.get(str(s.get("doc"))) == lang
+            ),
+            None,
+        )
+        attr = f' lang="{lang}"' if quote else ' lang="en"'
+        spans.append(f'<span class="st st-{lang}"{attr}>{esc(quote or english)}</span>')
+    return "".join(spans)
+
+
+def _observations(obs: Sequence[Mapping[str, Any]]) -> str:
+    with_case = any(isinstance(o.get("data"), dict) and o["data"] for o in obs)
+    multi_test = len({o.get("test") for o in obs}) > 1
+    head = "<tr>"
+    if with_case:
+        head += f"<th>{_t('case')}</th>"
+    if multi_test:
+        head += f"<th>{_t('tests')}</th>"
+    head += f"<th>{_t('documented')}</th><th>{_t('observed')}</th></tr>"
+    rows = []
+    for o in obs:
+        cells = ""
+        if with_case:
+            data = o.get("data") if isinstance(o.get("data"), dict) else {}
+            assert isinstance(data, dict)
+            case = data["case"] if set(data) == {"case"} else _compact(data) if data else ""
+            cells += f"<td>{esc(case)}</td>"
+        if multi_test:
+            cells += f"<td><code>{esc(str(o.get('test', '')).rsplit('::', 1)[-1])}</code></td>"
+        cells += f"<td><code>{esc(_compact(o.get('documented')))}</code></td>"
+        cells += f"<td><code>{esc(_compact(o.get('observed')))}</code></td>"
+        rows.append(f"<tr>{cells}</tr>")
+    return f'<table class="obs">{head}{"".join(rows)}</table>'
+
+
+def _attachment(att: Mapping[str, Any]) -> str:
+    name = str(att.get("name", ""))
+    content = att.get("content")
+    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2, default=str)
+    truncated = (
+        f" <span class='muted'>(truncated, {esc(att['truncated'])} chars)</span>" if att.get("truncated") else ""
+    )
+    if is_timeline(content):
+        return (
+            f'<div class="att-name">{_t("timeline")}: {esc(name)}{truncated}</div>{timeline_chart(content)}'
+            f"<details><summary>{_t('raw')}</summary><pre>{esc(text)}</pre></details>"
+        )
+    return f'<div class="att-name">{esc(name)}{truncated}</div><pre>{esc(text)}</pre>'
+
+
+def _detail(record: Mapping[str, Any], cat: Mapping[str, Any], documents: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    sources = cat.get("sources") or []
+    if sources:
+        parts.append(f"<h3>{_t('quotes')}</h3>")
+        grouped: dict[tuple[str, str], list[str]] = {}  # the same sentence in several versions: one quote
+        for src in sources:
+            grouped.setdefault((str(src.get("quote", "")), str(src.get("english", ""))), []).append(str(src.get("doc")))
+        for (quote, english), docs in grouped.items():
+            metas: list[Mapping[str, Any]] = [_as_dict(documents.get(d)) for d in docs]
+            lang = esc(metas[0].get("language", ""))
+            badges = " ".join(
+                f'<span class="doc">{esc(d)}</span><span class="muted">{esc(m.get("docs_version", ""))}</span>'
+                for d, m in zip(docs, metas, strict=True)
+            )
+            parts.append(
+                f'<blockquote>{badges} <span class="muted">· {lang}</span>'
+                f'<div class="q" lang="{lang}">{esc(quote)}</div>'
+                f'<div class="en" lang="en">{_t("english")}: {esc(english)}</div></blockquote>'
+            )
+    flag = cat.get("flag")
+    if isinstance(flag, dict) and flag:
+        note = flag.get("note") or flag.get("text") or _compact(flag)
+        parts.append(f'<div class="flag">{_t("flag")} ({esc(flag.get("kind", ""))}): {esc(note)}</div>')
+    if record.get("documented") is not None or record.get("observed") is not None:
+        parts.append(
+            f'<h3>{_t("documented")} / {_t("observed")}</h3><div class="dvo">'
+            f"<div><b>{_t('documented')}</b><code>{esc(_compact(record.get('documented')))}</code></div>"
+            f"<div><b>{_t('observed')}</b><code>{esc(_compact(record.get('observed')))}</code></div></div>"
+        )
+    if record.get("reason"):
+        parts.append(f'<h3>{_t("reason")}</h3><pre class="why">{esc(record["reason"])}</pre>')
+    evidence = [e for e in record.get("evidence") or [] if isinstance(e, dict)]
+    parts.append(f"<h3>{_t('evidence')}</h3>")
+    obs = [e for e in evidence if e.get("kind") == "observation"]
+    atts = [e for e in evidence if e.get("kind") == "attachment"]
+    if obs:
+        parts.append(f'<div class="att-name">{_t("observations")}</div>{_observations(obs)}')
+    parts.extend(_attachment(a) for a in atts)
+    if not obs and not atts:
+        parts.append(f'<div class="muted">{_t("no_evidence")}</div>')
+    results = [r for r in record.get("results") or [] if isinstance(r, dict)]
+    if results:
+        parts.append(f'<h3>{_t("tests")}</h3><table class="obs">')
+        for r in results:
+            parts.append(
+                f"<tr><td><code>{esc(r.get('test'))}</code></td><td>{_verdict_badge(str(r.get('verdict')))}</td>"
+                f"<td>{esc(format_duration(r.get('duration')))}</td><td>{esc(r.get('reason') or '')}</td></tr>"
+            )
+        parts.append("</table>")
+    return '<div class="det">' + "".join(parts) + "</div>"
+
+
+# --------------------------------------------------------------------------- page
+
+
+def render(verdicts: Mapping[str, Any], run: Mapping[str, Any], catalogue: Mapping[str, Any]) -> str:
+    """The whole page as a string, from the parsed verdicts.json, run.json and claims.yaml."""
+    documents: dict[str, Any] = {str(k): v for k, v in (catalogue.get("documents") or {}).items()}
+    area_names: dict[str, str] = {str(k): str(v) for k, v in (catalogue.get("areas") or {}).items()}
+    cat_claims: dict[str, Mapping[str, Any]] = {str(c["id"]): c for c in catalogue.get("claims") or [] if "id" in c}
+    doc_lang = {code: lang_of(str(meta.get("language", ""))) for code, meta in documents.items()}
+    records: dict[str, Mapping[str, Any]] = dict(verdicts.get("claims") or {})
+    cat_order = {cid: i for i, cid in enumerate(cat_claims)}
+
+    def order(cid: str) -> tuple[int, int, str]:
+        verdict = str(records[cid].get("verdict"))
+        rank = VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else len(VERDICT_ORDER)
+        return (rank, cat_order.get(cid, len(cat_order)), cid)
+
+    ids = sorted(records, key=order)
+    counts: Counter[str] = Counter(str(r.get("verdict")) for r in records.values())
+    areas = list(area_names) + sorted({str(r.get("area")) for r in records.values()} - set(area_names))
+    areas = [a for a in areas if any(str(r.get("area")) == a for r in records.values())]
+    per_area: dict[str, Counter[str]] = {a: Counter() for a in areas}
+    for r in records.values():
+        per_area[str(r.get("area"))][str(r.get("verdict"))] += 1
+
+    # Summary cards.
+    count_cards = "".join(
+        f'<button class="count" style="background:{VERDICT_COLOURS[v]}" data-pick-verdict="{esc(v)}">'
+        f"<b>{counts.get(v, 0)}</b>{_t('v.' + v)}</button>"
+        for v in VERDICT_ORDER
+    )
+    legend = "".join(
+        f'<span><i style="background:{VERDICT_COLOURS[v]}"></i>{_t("v." + v)}</span>' for v in VERDICT_ORDER
+    )
+    attention = [cid for cid in ids if records[cid].get("verdict") in ("error", "deviates")]
+    if attention:
+        items = []
+        for cid in attention:
+            why = str(records[cid].get("reason") or "").strip().splitlines()
+            first = why[0] if why else ""
+            items.append(
+                f'<li><a href="#c-{esc(cid)}" data-open="c-{esc(cid)}">{esc(cid)}</a> '
+                f"{_verdict_badge(str(records[cid].get('verdict')))} "
+                f'<span class="why">{esc(first[:160] + ("…" if len(first) > 160 else ""))}</span></li>'
+            )
+        attn_html = "<ul>" + "".join(items) + "</ul>"
+    else:
+        attn_html = f'<div class="muted">{_t("nothing_attention")}</div>'
+
+    # Filters.
+    v_opts = "".join(_t("v." + v, "option", f' value="{esc(v)}"') for v in VERDICT_ORDER if counts.get(v))
+    a_opts = "".join(f'<option value="{esc(a)}" title="{esc(area_names.get(a, ""))}">{esc(a)}</option>' for a in areas)
+    d_opts = "".join(
+        f'<option value="{esc(code)}" title="{esc(meta.get("title", ""))}">{esc(code)} · '
+        f"{esc(meta.get('language', ''))} · {esc(_short(str(meta.get('docs_version', ''))))}</option>"
+        for code, meta in documents.items()
+    )
+
+    # Table.
+    rows: list[str] = []
+    for cid in ids:
+        rec = records[cid]
+        cat = cat_claims.get(cid, {})
+        verdict = str(rec.get("verdict"))
+        area = str(rec.get("area") or cat.get("area") or "")
+        docs = list(dict.fromkeys(str(s.get("doc")) for s in cat.get("sources") or []))
+        dur = rec.get("duration")
+        dur_s = format_duration(float(dur)) if isinstance(dur, int | float) and dur else ""
+        rows.append(
+            f'<tr class="claim" id="c-{esc(cid)}" data-verdict="{esc(verdict)}" data-area="{esc(area)}" '
+            f'data-docs="{esc(" ".join(docs))}"><td class="id">{esc(cid)}</td>'
+            f'<td class="area" title="{esc(area_names.get(area, ""))}">{esc(area)}</td>'
+            f"<td>{_verdict_badge(verdict)}</td>"
+            f'<td class="dur">{esc(dur_s)}</td><td>{"".join(f"<span class=doc>{esc(d)}</span>" for d in docs)}</td>'
+            f"<td>{_statement(cid, rec, cat, doc_lang)}</td></tr>"
+            f'<tr class="detail"><td colspan="6">{_detail(rec, cat, documents)}</td></tr>'
+        )
+
+    lang_buttons = "".join(f'<button data-lang="{k}">{esc(v)}</button>' for k, v in LANG_NAMES.items())
+    i18n_json = json.dumps(I18N, ensure_ascii=False).replace("<", "\\u003c")
+    run_id = str(run.get("run_id") or verdicts.get("run_id") or "")
+    k8s = ""
+    if isinstance(run.get("cluster"), dict) and run["cluster"].get("kubernetes_version"):
+        k8s = str(run["cluster"]["kubernetes_version"])
+    chart = area_chart(areas, per_area, area_names)
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(I18N["title"]["en"])} · {esc(run_id)}</title>
+<style>{CSS}</style></head>
+<body data-lang="en">
+<header><div><h1>{_t("title")}{" · Kubernetes " + esc(k8s) if k8s else ""}</h1>
+<div class="sub">{_t("subtitle")}</div></div>
+<div class="langs">{_t("language", "span", ' class="sub"')}&nbsp;{lang_buttons}</div></header>
+<main>
+<section class="cards">
+<div class="card"><h2>{_t("summary")}</h2><div class="counts">{count_cards}</div>
+<div class="total">{len(records)} {_t("claims_total")} · {esc(format_duration(run.get("duration")))}</div></div>
+<div class="card"><h2>{_t("by_area")}</h2>{chart}<div class="legend">{legend}</div></div>
+<div class="card"><h2>{_t("cluster")}</h2>{_run_info(run, verdicts)}</div>
+</section>
+<section class="card attn"><h2>{_t("attention")} ({len(attention)})</h2>{attn_html}</section>
+<section id="claims">
+<div class="filters">
+<label>{_t("f_verdict")} <select id="f-verdict">{_t("all", "option", ' value=""')}{v_opts}</select></label>
+<label>{_t("f_area")} <select id="f-area">{_t("all", "option", ' value=""')}{a_opts}</select></label>
+<label>{_t("f_doc")} <select id="f-doc">{_t("all", "option", ' value=""')}{d_opts}</select></label>
+<label>{_t("f_search")} <input id="f-search" type="search" size="18"></label>
+<button id="expand">{_t("expand_all")}</button><button id="collapse">{_t("collapse_all")}</button>
+<span class="n"><span id="n-shown">{len(ids)}</span> / {len(ids)} {_t("shown")}</span>
+</div>
+<table class="claims"><thead><tr><th>{_t("col_id")}</th><th>{_t("col_area")}</th><th>{_t("col_verdict")}</th>
+<th>{_t("col_duration")}</th><th>{_t("col_docs")}</th><th>{_t("col_statement")}</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+</section>
+<p class="muted">{esc(run_id)} · {esc(generated)}</p>
+</main>
+<script type="application/json" id="i18n">{i18n_json}</script>
+<script>{JS}</script>
+</body></html>
+"""
+
+
+def build(run_dir: Path, catalogue: Path | None = None) -> Path:
+    """Write ``run_dir/compliance.html`` from the run's ``verdicts.json``/``run.json`` and return its path."""
+    run_dir = Path(run_dir)
+    verdicts = _load_json(run_dir / "verdicts.json")
+    if not verdicts:
+        raise FileNotFoundError(f"{run_dir / 'verdicts.json'}: missing or empty")
+    run = _load_json(run_dir / "run.json")
+    cat = load_catalogue(catalogue or catalogue_path_for(verdicts))
+    out = run_dir / "compliance.html"
+    out.write_text(render(verdicts, run, cat), encoding="utf-8")
+    return out
