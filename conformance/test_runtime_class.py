@@ -355,6 +355,7 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
         }
     finally:
         core.patch_node(target, {"metadata": {"labels": {label: None}}})
+    time.sleep(3)  # the scheduler learns of label changes through its informer, a moment later
     core.create_namespaced_pod(namespace, sleeper("unplaced", busybox_image, runtime_class_name=rc.metadata.name))
     try:
         stuck = pods.wait_pod(
