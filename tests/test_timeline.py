@@ -18,5 +18,6 @@ def test_timeline_sees_a_pod_start_and_finish(core: client.CoreV1Api, namespace:
     states = [e["state"] for e in tl.of("pod", pod="tl")]
     reasons = [e["reason"] for e in tl.of("event")]
     assert states[0].startswith("Pending") and states[-1].startswith("Succeeded"), states
-    assert any(s.startswith("Running") for s in states), states
+    # the API may fold a short run into one update: Running, or straight to the container's terminated state
+    assert any(s.startswith("Running") or "terminated:Completed" in s for s in states[:-1]), states
     assert "Scheduled" in reasons and "Started" in reasons, reasons
