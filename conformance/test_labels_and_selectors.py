@@ -78,21 +78,6 @@ def scheduled(p: client.V1Pod) -> bool:
     return bool(p.spec.node_name)
 
 
-def unschedulable(p: client.V1Pod) -> bool:
-    return any(c.type == "PodScheduled" and c.reason == "Unschedulable" for c in p.status.conditions or [])
-
-
-def wait_unschedulable(core: client.CoreV1Api, namespace: str, name: str) -> str:
-    """'Pending, unschedulable: <scheduler message>', or the pod's state when it did not become unschedulable."""
-    try:
-        stuck = pods.wait_pod(core, namespace, name, unschedulable, 60, "to be unschedulable")
-    except WaitTimeout as exc:
-        last: client.V1Pod = exc.last
-        return f"{pods.describe(last)} on node {last.spec.node_name}"
-    message = next(c.message for c in stuck.status.conditions if c.type == "PodScheduled")
-    return f"{stuck.status.phase}, unschedulable: {message}"
-
-
 @pytest.mark.claim("LBL-ARBITRARY-KV-ANY-RESOURCE")
 def test_labels_attach_to_any_resource_and_selectors_filter_them(
     core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
@@ -411,7 +396,7 @@ def test_node_selector_schedules_only_onto_labelled_nodes(
         core.patch_node(target, {"metadata": {"labels": {key: None}}})
     time.sleep(SCHEDULER_CACHE_LAG)
     core.create_namespaced_pod(namespace, sleeper("kubia-gpu-none", busybox_image, node_selector=selector))
-    unplaced = wait_unschedulable(core, namespace, "kubia-gpu-none")
+    unplaced = pods.wait_unschedulable(core, namespace, "kubia-gpu-none")
     try:
         events = wait_for(
             lambda: (
@@ -466,7 +451,7 @@ def test_every_node_has_a_hostname_label_that_pins_pods(
     core.create_namespaced_pod(
         namespace, sleeper("pinned-gone", busybox_image, node_selector={"kubernetes.io/hostname": gone})
     )
-    unplaced = wait_unschedulable(core, namespace, "pinned-gone")
+    unplaced = pods.wait_unschedulable(core, namespace, "pinned-gone")
     evidence.observe(
         documented="every node labelled; a pinned pod on its node; pinned to a missing node: unschedulable",
         observed={"hostname labels": hostnames, "pinned pod -> node": placed, f"pinned to {gone}": unplaced},

@@ -357,20 +357,7 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
         core.patch_node(target, {"metadata": {"labels": {label: None}}})
     time.sleep(3)  # the scheduler learns of label changes through its informer, a moment later
     core.create_namespaced_pod(namespace, sleeper("unplaced", busybox_image, runtime_class_name=rc.metadata.name))
-    try:
-        stuck = pods.wait_pod(
-            core,
-            namespace,
-            "unplaced",
-            lambda p: any(c.type == "PodScheduled" and c.reason == "Unschedulable" for c in p.status.conditions or []),
-            60,
-            "to be unschedulable",
-        )
-        unplaced = (
-            f"Pending, unschedulable: {next(c.message for c in stuck.status.conditions if c.type == 'PodScheduled')}"
-        )
-    except WaitTimeout as exc:
-        unplaced = pods.describe(exc.last)
+    unplaced = pods.wait_unschedulable(core, namespace, "unplaced")
     evidence.observe(
         documented=f"all on {target}; none once the label is gone", observed={"placed": placed, "after": unplaced}
     )
@@ -441,18 +428,7 @@ def test_scheduler_counts_the_overhead(
     core.create_namespaced_pod(namespace, sleeper("heavy", busybox_image, runtime_class_name=rc.metadata.name))
     core.create_namespaced_pod(namespace, sleeper("light", busybox_image))
     light = pods.wait_pod(core, namespace, "light", lambda p: bool(p.spec.node_name), 60, "scheduled")
-    try:
-        heavy = pods.wait_pod(
-            core,
-            namespace,
-            "heavy",
-            lambda p: any(c.type == "PodScheduled" and c.reason == "Unschedulable" for c in p.status.conditions or []),
-            60,
-            "to be unschedulable",
-        )
-        reason = next(c.message for c in heavy.status.conditions if c.type == "PodScheduled")
-    except WaitTimeout as exc:
-        reason = pods.describe(exc.last)
+    reason = pods.wait_unschedulable(core, namespace, "heavy")
     evidence.observe(
         documented="with the overhead: unschedulable for cpu; without: scheduled",
         observed={"with overhead": reason, "without": light.spec.node_name},
