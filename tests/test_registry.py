@@ -343,12 +343,9 @@ def test_rootfs_holds_binary_libraries_loader_and_config() -> None:
     assert image.tag_version("2.8.2+ds1-1") == "2.8.2-ds1-1"
 
 
-@pytest.mark.parametrize("use_cryptography", [True, False], ids=["cryptography", "openssl"])
-def test_pki_signs_names_and_ips_with_private_files(tmp_path: Path, use_cryptography: bool) -> None:
-    if use_cryptography:
-        pytest.importorskip("cryptography")
-    cert = pki.server_cert(["sub.my-registry.test", "my-registry.test", "10.1.2.3"], tmp_path, use_cryptography)
-    again = pki.server_cert(["10.1.2.3", "my-registry.test", "sub.my-registry.test"], tmp_path, use_cryptography)
+def test_pki_signs_names_and_ips_with_private_files(tmp_path: Path) -> None:
+    cert = pki.server_cert(["sub.my-registry.test", "my-registry.test", "10.1.2.3"], tmp_path)
+    again = pki.server_cert(["10.1.2.3", "my-registry.test", "sub.my-registry.test"], tmp_path)
     assert cert == again, "the cache is keyed by the sorted names"
     sh("openssl", "verify", "-CAfile", cert.ca_cert, cert.cert)
     text = sh("openssl", "x509", "-in", cert.cert, "-noout", "-text").stdout
