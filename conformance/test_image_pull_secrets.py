@@ -176,7 +176,7 @@ def test_kubectl_create_secret_docker_registry(
     --docker-email=…`` makes a secret pods can pull with."""
     server = kubectl_registry_secret(kubectl, namespace, registries)
     secret = core.read_namespaced_secret("regcred", namespace)
-    config = json.loads(base64.b64decode(secret.data[".dockerconfigjson"]))
+    config = pullsecrets.stored_config(secret)
     entry = config["auths"].get(server, {})
     password = registries.auth.users["alice"]
     shape = {
@@ -203,7 +203,7 @@ def test_kubectl_registry_secret_serves_one_registry(
     """The secret ``kubectl create secret docker-registry`` makes "only works with a single private registry"."""
     server = kubectl_registry_secret(kubectl, namespace, registries)
     other = registries.auth.names[4]  # another host name: to the kubelet, another registry
-    config = json.loads(base64.b64decode(core.read_namespaced_secret("regcred", namespace).data[".dockerconfigjson"]))
+    config = pullsecrets.stored_config(core.read_namespaced_secret("regcred", namespace))
     outcome = pull_outcome(core, namespace, puller("other", f"{other}/{private_image}", ["regcred"]))
     evidence.observe(
         documented=f"credentials for {server} only",
