@@ -394,7 +394,7 @@ def test_node_selector_schedules_only_onto_labelled_nodes(
         }
     finally:
         core.patch_node(target, {"metadata": {"labels": {key: None}}})
-    time.sleep(SCHEDULER_CACHE_LAG)
+    time.sleep(pods.SCHEDULER_CACHE_LAG)
     core.create_namespaced_pod(namespace, sleeper("kubia-gpu-none", busybox_image, node_selector=selector))
     unplaced = pods.wait_unschedulable(core, namespace, "kubia-gpu-none")
     try:
@@ -422,11 +422,6 @@ def test_node_selector_schedules_only_onto_labelled_nodes(
     assert set(placed.values()) == {target}, f"pods landed on nodes without the label: {placed}"
     assert unplaced.startswith("Pending, unschedulable"), unplaced
     assert events, "no FailedScheduling event for the pod no node can take"
-
-
-#: The scheduler sees node label changes through its informer, a moment after the API server stores them; a pod
-#: created at once can still be bound to the node by the old labels (and is then refused by the kubelet).
-SCHEDULER_CACHE_LAG = 3.0
 
 
 @pytest.mark.claim("SCHED-HOSTNAME-LABEL")

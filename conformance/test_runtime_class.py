@@ -355,7 +355,7 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
         }
     finally:
         core.patch_node(target, {"metadata": {"labels": {label: None}}})
-    time.sleep(3)  # the scheduler learns of label changes through its informer, a moment later
+    time.sleep(pods.SCHEDULER_CACHE_LAG)
     core.create_namespaced_pod(namespace, sleeper("unplaced", busybox_image, runtime_class_name=rc.metadata.name))
     unplaced = pods.wait_unschedulable(core, namespace, "unplaced")
     evidence.observe(
