@@ -1,10 +1,11 @@
-"""The suite's own kind cluster is what the scenarios assume: 3 Ready nodes at the pinned version, kube-system
+"""The suite's own kind cluster is what the scenarios assume: 4 Ready nodes at the pinned version, kube-system
 Running, pods reaching each other across nodes and through a Service, privileged pods, the test-handler runtime.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 from kubernetes import client
@@ -27,7 +28,7 @@ def workers(core: client.CoreV1Api) -> list[str]:
     return sorted(n.metadata.name for n in nodes if "node-role.kubernetes.io/control-plane" not in n.metadata.labels)
 
 
-def test_three_ready_nodes_at_pinned_version(own: target.ClusterTarget, core: client.CoreV1Api) -> None:
+def test_four_ready_nodes_at_pinned_version(own: target.ClusterTarget, core: client.CoreV1Api) -> None:
     nodes = core.list_node().items
     summary = {
         n.metadata.name: (
@@ -36,7 +37,7 @@ def test_three_ready_nodes_at_pinned_version(own: target.ClusterTarget, core: cl
         )
         for n in nodes
     }
-    assert len(nodes) == 3, summary
+    assert len(nodes) == 4, summary
     assert all(v == (versions.KUBERNETES, "True") for v in summary.values()), summary
 
 
@@ -127,3 +128,20 @@ def test_workers_pull_images_as_kind_config_says(own: target.ClusterTarget, caps
     assert settings["k8sdc-worker2"]["serializeImagePulls"] is False, settings["k8sdc-worker2"]
     assert settings["k8sdc-worker2"]["maxParallelImagePulls"] == 2, settings["k8sdc-worker2"]
     assert {s["failCgroupV1"] for s in settings.values()} == {False}
+
+
+def test_reconfigurable_worker_is_tainted_and_asks_our_credential_provider(
+    own: target.ClusterTarget, core: client.CoreV1Api, node_exec: Callable[[str, list[str]], str]
+) -> None:
+    """kind-config.yaml: worker3 takes only pods that tolerate its taint; its kubelet runs our exec plugin."""
+    node = core.read_node("k8sdc-worker3")
+    taints = {(t.key, t.value, t.effect) for t in node.spec.taints or []}
+    assert ("k8sdc.io/reconfigurable", "true", "NoSchedule") in taints, taints
+    assert node.metadata.labels.get("k8sdc.io/node-role") == "reconfigurable", node.metadata.labels
+    cmdline = node_exec("k8sdc-worker3", ["sh", "-c", "tr '\\0' ' ' < /proc/$(pidof kubelet)/cmdline"])
+    assert "--image-credential-provider-config=/etc/k8sdc/credential-provider/config.yaml" in cmdline, cmdline
+    answer = node_exec(
+        "k8sdc-worker3",
+        ["sh", "-c", "echo '{}' | /etc/k8sdc/credential-provider/bin/k8sdc-credential-provider"],
+    )
+    assert '"kind":"CredentialProviderResponse"' in answer, answer
