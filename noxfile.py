@@ -36,8 +36,9 @@ def _cluster_up(session: nox.Session, args: list[str]) -> None:
 
 def _workers(args: list[str]) -> list[str]:
     """Scenarios mostly wait on pods: more workers than cores pays (10 pod-waiting scenarios on 2 cores: -n 1 76 s,
-    -n 2 43 s, -n 4 29 s). ``-n`` in the arguments overrides."""
-    return [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "4"]
+    -n 2 43 s, -n 4 29 s). ``-n`` in the arguments overrides. Work stealing: a slow scenario (scheduled first, see
+    fixtures/plugin.py) must not hold back the tests queued behind it on its worker."""
+    return [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "4", "--dist", "worksteal"]
 
 
 @nox.session(python=PYTHON)
