@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import shutil
+import time
+from pathlib import Path
 
 import nox
 
@@ -11,6 +16,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 PYTHON = "3.11"
 EXPECTATIONS = "conformance/expected/1.35.yaml"
+ALLURE_PREFIX = Path(".nox") / "allure"  # allure-commandline from the npm registry, installed once by the sessions
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -41,22 +47,84 @@ def _workers(args: list[str]) -> list[str]:
     return [] if any(a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "4", "--dist", "worksteal"]
 
 
+def _option(args: list[str], name: str) -> str | None:
+    """The value of ``--name VALUE`` or ``--name=VALUE`` in pytest arguments."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _run_args(args: list[str]) -> tuple[list[str], Path]:
+    """``--run-id`` and ``--alluredir`` unless given, so the Allure results land in the run's directory
+    (``reports/out/<run-id>/allure-results``); also that directory."""
+    run_id = _option(args, "--run-id") or f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
+    run_dir = Path(_option(args, "--reports-dir") or "reports/out") / run_id
+    extra = [] if _option(args, "--run-id") else ["--run-id", run_id]
+    if not _option(args, "--alluredir"):
+        extra.append(f"--alluredir={run_dir / 'allure-results'}")
+    return extra, run_dir
+
+
+def _allure_cli(session: nox.Session) -> str | None:
+    """The Allure command line: npm's ``allure-commandline`` at the version reports/allure.py pins, installed
+    under .nox/allure the first time (no global install). None, with a warning, without npm or Java."""
+    version = session.run(
+        "python", "-c", "from reports.allure import ALLURE_VERSION; print(ALLURE_VERSION)", silent=True
+    )
+    version = str(version or "").strip()
+    if not version:  # e.g. nox --install-only: nothing was run
+        return None
+    prefix = ALLURE_PREFIX.resolve()
+    package = prefix / "node_modules" / "allure-commandline" / "package.json"
+    installed = json.loads(package.read_text(encoding="utf-8")).get("version") if package.is_file() else None
+    if installed != version:
+        if shutil.which("npm") is None:
+            session.warn("no npm: cannot install allure-commandline, so no Allure HTML report")
+            return None
+        session.run(
+            "npm", "install", "--prefix", str(prefix), "--no-save", "--no-audit", "--no-fund",
+            f"allure-commandline@{version}", external=True,
+        )  # fmt: skip
+    if shutil.which("java") is None:
+        session.warn("no Java runtime (Debian: apt-get install default-jre-headless), so no Allure HTML report")
+        return None
+    return str(prefix / "node_modules" / ".bin" / "allure")
+
+
+def _pytest_with_reports(session: nox.Session, args: list[str]) -> None:
+    """pytest, then the run's reports with its Allure report (a problem there is printed, not fatal). The Allure
+    command line is installed first, and named in $ALLURE, so tests/test_reports.py can build a real report."""
+    extra, run_dir = _run_args(args)
+    cli = _allure_cli(session)
+    try:
+        session.run("pytest", *args, *extra, env=_env() | ({"ALLURE": cli} if cli else {}))
+    finally:
+        if (run_dir / "verdicts.json").is_file():
+            allure = ["--allure", cli] if cli else ["--no-allure"]
+            session.run("python", "-m", "reports", str(run_dir), *allure, success_codes=[0, 1])
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The project's own tests, then the conformance scenarios against the local cluster."""
+    """The project's own tests, then the conformance scenarios against the local cluster (reports, the Allure
+    report included, in reports/out/<run-id>/)."""
     _install(session)
     _cluster_up(session, session.posargs)
     args = [*_workers(session.posargs), f"--expectations={EXPECTATIONS}", *session.posargs]
-    session.run("pytest", "tests", "conformance", *args, env=_env())
+    _pytest_with_reports(session, ["tests", "conformance", *args])
 
 
 @nox.session(python=PYTHON)
 def conformance(session: nox.Session) -> None:
-    """Build what is missing, bring the kind cluster up (unless --kubeconfig is given), run every scenario."""
+    """Build what is missing, bring the kind cluster up (unless --kubeconfig is given), run every scenario; the
+    reports (compliance.html, junit.xml, allure-report/) go to reports/out/<run-id>/."""
     _install(session)
     args = session.posargs or []
     _cluster_up(session, args)
-    session.run("pytest", "conformance", *_workers(args), *args, env=_env())
+    _pytest_with_reports(session, ["conformance", *_workers(args), *args])
 
 
 @nox.session(python=PYTHON)
@@ -68,10 +136,15 @@ def cluster(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
-    """``nox -s report -- RUN_DIR`` rebuilds compliance.html and junit.xml; ``-- --diff RUN_A RUN_B`` lists the
-    claims whose verdict changed."""
+    """``nox -s report -- RUN_DIR`` rebuilds allure-report/ (from the run's allure-results), compliance.html and
+    junit.xml; ``-- --diff RUN_A RUN_B`` lists the claims whose verdict changed."""
     _install(session)
-    session.run("python", "-m", "reports", *(session.posargs or ["reports/out/latest"]))
+    args = session.posargs or ["reports/out/latest"]
+    if "--diff" in args or "--no-allure" in args or "--allure" in args:
+        session.run("python", "-m", "reports", *args)
+        return
+    cli = _allure_cli(session)
+    session.run("python", "-m", "reports", *(["--allure", cli] if cli else ["--no-allure"]), *args)
 
 
 @nox.session(python=PYTHON)

@@ -1,7 +1,11 @@
 """Rebuild a run's reports, or compare two runs.
 
 ``python -m reports RUN_DIR`` rebuilds ``compliance.html`` and ``junit.xml`` from the run's ``verdicts.json`` and
-``run.json``. ``python -m reports --diff RUN_A RUN_B`` prints every claim whose verdict differs between the two runs,
+``run.json``; when the run has Allure results (``RUN_DIR/allure-results``) and the Allure command line is found
+(``--allure PATH``, ``$ALLURE``, ``.nox/allure``, or ``allure`` on PATH), it first builds ``RUN_DIR/allure-report``,
+which compliance.html then links to.
+
+``python -m reports --diff RUN_A RUN_B`` prints every claim whose verdict differs between the two runs,
 one line each (``ID: A -> B``; a claim missing from one run shows ``absent``), and exits 0.
 """
 
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reports import compliance, junit
+from reports import allure, compliance, junit
 
 
 def _verdicts(run_dir: Path) -> dict[str, Any]:
@@ -42,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--diff", nargs=2, metavar=("RUN_A", "RUN_B"), type=Path, help="list claims whose verdict changed"
     )
+    parser.add_argument("--allure", metavar="PATH", help="the Allure command line (allure-commandline's bin/allure)")
+    parser.add_argument(
+        "--no-allure", action="store_true", help="do not build the Allure report (compliance.html keeps no links)"
+    )
     parser.add_argument("run_dir", nargs="?", type=Path, help="a run's directory (with verdicts.json and run.json)")
     args = parser.parse_args(argv)
     try:
@@ -52,9 +60,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.run_dir is None:
             parser.error("give RUN_DIR or --diff RUN_A RUN_B")
         run_dir = args.run_dir.resolve()
+        if not args.no_allure and (run_dir / allure.RESULTS).is_dir():
+            cli = allure.find_cli(args.allure)
+            if cli is None:
+                print(
+                    f"reports: no Allure command line (npm package allure-commandline {allure.ALLURE_VERSION}): "
+                    "skipping allure-report (nox -s report installs it)",
+                    file=sys.stderr,
+                )
+            else:
+                print(allure.generate(run_dir, cli))
         for out in (compliance.build(run_dir), junit.build(run_dir)):
             print(out)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         print(f"reports: {exc}", file=sys.stderr)
         return 1
     return 0

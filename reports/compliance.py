@@ -6,6 +6,41 @@ loaded from the network, so the file opens offline. UI strings switch between En
 small dictionary below); claim statements switch to the claim's quote from a document in that language when one
 exists.
 
+When the run has an Allure report (``allure-report/``, built by ``python -m reports RUN_DIR``), each claim's detail
+links to its test results there (``allure-report/index.html#testresult/<uid>``; see :mod:`reports.allure`).
+
+Charts. An attachment whose content has one of these shapes is drawn as a small inline SVG chart (reports/charts.py)
+above its raw data; times are seconds (numbers, relative to the scenario's origin) or ISO-8601 timestamps (taken
+relative to the earliest one); any other keys are shown on hover:
+
+- pod/event timeline, ``fixtures.timeline.Timeline.entries``: a list of ``{"t": s, "kind": "pod"|"event", ...}``;
+  one lane per ``kind``.
+- named events relative to an origin, e.g. preStop / TERM / KILL after deletion::
+
+      evidence.attach("termination", {"origin": "pod deletion", "events": [
+          {"name": "preStop start", "t": 0.04}, {"name": "TERM", "t": 2.1, "lane": "container"},
+          {"name": "KILL", "t": 30.2, "lane": "container"}],
+          "expected": [{"name": "grace period ends", "t": 30}]})
+
+  ``origin`` names t = 0; ``lane`` (optional) splits events into lanes; ``expected`` (optional) are documented
+  times, drawn as dashed lines. A bare list of ``{"name", "t"}`` objects works too.
+- attempts, e.g. an image pull back-off schedule::
+
+      evidence.attach("pull attempts", {"origin": "pod creation", "attempts": [0.4, 1.6, 12.0, 32.5],
+          "expected_delays": [10, 20, 40], "cap": 300})
+
+  ``attempts`` are times, or objects ``{"t": s, ...}`` (e.g. ``status``); ``expected_delays`` (optional) the
+  documented gaps after the first attempt, drawn as a second lane; ``cap`` (optional) the documented maximum
+  delay. A bare list of times works too when the attachment's name contains "attempt".
+- intervals, e.g. image pulls overlapping in time::
+
+      evidence.attach("pulls", [{"image": "reg/slow-a:v1", "node": "k8sdc-worker2", "start": 0.3, "end": 6.1},
+                                {"image": "reg/slow-b:v1", "node": "k8sdc-worker2", "start": 0.4, "end": 6.3}])
+
+  a bar per interval in a lane per ``node`` (or ``lane``), labelled with ``image`` (or ``label``); overlapping
+  bars are stacked and each lane shows its peak concurrency; ``"end": null`` is a pull still running. Also
+  ``{"origin": ..., "intervals": [...]}``.
+
 The page reads its initial state from the URL fragment, e.g. ``compliance.html#lang=zh&verdict=deviates&area=RC``
 (keys ``lang``, ``verdict``, ``area``, ``doc``, ``open``), and records the time its script took to make the page
 interactive in ``<body data-ready-ms>``: the browser test uses both.
@@ -19,9 +54,11 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import yaml
+
+from reports import allure, charts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOGUE = REPO_ROOT / "conformance" / "claims.yaml"
@@ -80,7 +117,12 @@ I18N: dict[str, dict[str, str]] = {
     "evidence": {"en": "Evidence", "zh": "证据", "pt": "Evidências"},
     "observations": {"en": "Observations", "zh": "观察记录", "pt": "Observações"},
     "case": {"en": "Case", "zh": "场景", "pt": "Caso"},
-    "timeline": {"en": "Timeline", "zh": "时间线", "pt": "Linha do tempo"},
+    "chart.timeline": {"en": "Timeline", "zh": "时间线", "pt": "Linha do tempo"},
+    "chart.events": {"en": "Events", "zh": "事件", "pt": "Eventos"},
+    "chart.attempts": {"en": "Attempts", "zh": "尝试", "pt": "Tentativas"},
+    "chart.intervals": {"en": "Intervals", "zh": "时间区间", "pt": "Intervalos"},
+    "allure_report": {"en": "Allure report", "zh": "Allure 报告", "pt": "Relatório Allure"},
+    "allure": {"en": "In the Allure report", "zh": "Allure 报告中", "pt": "No relatório Allure"},
     "raw": {"en": "raw data", "zh": "原始数据", "pt": "dados brutos"},
     "tests": {"en": "Tests", "zh": "测试", "pt": "Testes"},
     "no_evidence": {"en": "No evidence recorded.", "zh": "未记录证据。", "pt": "Nenhuma evidência registrada."},
@@ -178,6 +220,10 @@ pre{background:#fff;border:1px solid #e3e8ed;border-radius:4px;padding:6px 8px;m
  font-size:12px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
 code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;white-space:pre-wrap;word-break:break-word}
 .att-name{font-weight:600;font-size:12.5px;margin-top:8px}
+.allure-links{margin:0 0 8px;font-size:13px}
+.allure-links a{color:#1f3a5f;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
+svg.chart{display:block;max-width:100%;height:auto;background:#fff;border:1px solid #e3e8ed;border-radius:4px;
+ margin:4px 0}
 .flag{background:#fff8e1;border:1px solid #f0d98a;border-radius:4px;padding:5px 8px;font-size:12.5px}
 svg text{font-family:system-ui,sans-serif}
 .muted{color:#7b8794}
@@ -249,9 +295,11 @@ JS = """
     for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === val) { sel.value = val; return; }
   }
   pick(fv, p.verdict); pick(fa, p.area); pick(fd, p.doc);
-  if (p.open) { var r = document.getElementById('c-' + p.open); if (r) r.classList.add('open'); }
+  var opened = p.open ? document.getElementById('c-' + p.open) : null;
+  if (opened) opened.classList.add('open');
   setLang(p.lang || 'en');
   apply();
+  if (opened) opened.scrollIntoView();  // e.g. from the Allure report's link to the claim
   body.setAttribute('data-ready-ms', (performance.now()).toFixed(1));
   body.setAttribute('data-script-ms', (performance.now() - t0).toFixed(1));
 })();
@@ -363,81 +411,6 @@ def area_chart(areas: Sequence[str], per_area: Mapping[str, Counter[str]], names
     return "".join(out)
 
 
-def _timeline_label(ev: Mapping[str, Any]) -> str:
-    for key in ("reason", "state", "signal", "phase", "event", "message"):
-        if ev.get(key) not in (None, ""):
-            return str(ev[key])
-    return str(ev.get("kind", ""))
-
-
-def _timeline_colour(ev: Mapping[str, Any]) -> str:
-    if ev.get("type") == "Warning":
-        return "#d84315"
-    if ev.get("kind") == "pod":
-        return "#2e7d32"
-    return "#1f6fb2"
-
-
-def is_timeline(content: Any) -> TypeGuard[list[dict[str, Any]]]:
-    """Whether an attachment's content is a timeline: a non-empty list of objects with a numeric ``t``."""
-    return (
-        isinstance(content, list)
-        and bool(content)
-        and all(isinstance(e, dict) and isinstance(e.get("t"), int | float) for e in content)
-    )
-
-
-def timeline_chart(events: Sequence[Mapping[str, Any]]) -> str:
-    """Events over time as inline SVG: one lane per ``kind``, a dot per event (hover: details), a seconds axis."""
-    lanes: list[str] = []
-    for ev in events:
-        kind = str(ev.get("kind", "?"))
-        if kind not in lanes:
-            lanes.append(kind)
-    label_w, plot_w, lane_h, top, axis_h = 70, 640, 30, 6, 22
-    width, height = label_w + plot_w + 20, top + lane_h * len(lanes) + axis_h
-    t_max = max(float(e["t"]) for e in events)
-    t_min = min(0.0, min(float(e["t"]) for e in events))
-    span = (t_max - t_min) or 1.0
-
-    def x_of(t: float) -> float:
-        return label_w + (t - t_min) / span * plot_w
-
-    out = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="timeline">']
-    for i, lane in enumerate(lanes):
-        y = top + i * lane_h + lane_h / 2
-        out.append(
-            f'<line x1="{label_w}" y1="{y:.1f}" x2="{label_w + plot_w}" y2="{y:.1f}" stroke="#e3e8ed"/>'
-            f'<text x="{label_w - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#3e4c59">'
-            f"{esc(lane)}</text>"
-        )
-    axis_y = top + lane_h * len(lanes)
-    out.append(f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + plot_w}" y2="{axis_y}" stroke="#9aa5b1"/>')
-    for k in range(6):
-        t = t_min + span * k / 5
-        x = x_of(t)
-        out.append(
-            f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#9aa5b1"/>'
-            f'<text x="{x:.1f}" y="{axis_y + 16}" font-size="10" text-anchor="middle" fill="#52606d">{t:.3g} s</text>'
-        )
-    last_label_x: dict[str, float] = {}
-    for ev in events:
-        lane = str(ev.get("kind", "?"))
-        i = lanes.index(lane)
-        x, y = x_of(float(ev["t"])), top + i * lane_h + lane_h / 2
-        detail = ", ".join(f"{k}={_compact(v)}" for k, v in ev.items() if k not in ("t", "kind", "at"))
-        out.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{_timeline_colour(ev)}" fill-opacity="0.8">'
-            f"<title>t={float(ev['t']):.3f} s {esc(lane)}: {esc(detail)}</title></circle>"
-        )
-        label = _timeline_label(ev)
-        if x - last_label_x.get(lane, -1e9) >= 90 and x < label_w + plot_w - 20:
-            out.append(f'<text x="{x + 5:.1f}" y="{y - 6:.1f}" font-size="9.5" fill="#52606d">{esc(label[:22])}</text>')
-            last_label_x[lane] = x
-    out.append("</svg>")
-    return "".join(out)
-
-
 # --------------------------------------------------------------------------- page parts
 
 
@@ -446,7 +419,7 @@ def _kv(rows: Iterable[tuple[str, str]]) -> str:
     return '<dl class="kv">' + "".join(f"{_t(k, 'dt')}<dd>{v}</dd>" for k, v in rows) + "</dl>"
 
 
-def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any]) -> str:
+def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any], with_allure: bool = False) -> str:
     cluster = run.get("cluster") if isinstance(run.get("cluster"), dict) else {}
     assert isinstance(cluster, dict)
     rows: list[tuple[str, str]] = []
@@ -473,6 +446,8 @@ def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any]) -> str:
     if isinstance(exp, dict) and exp.get("path"):
         n = len(exp.get("mismatches") or [])
         rows.append(("expectations", f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}"))
+    if with_allure:
+        rows.append(("allure_report", f'<a href="{allure.REPORT}/index.html">{allure.REPORT}/index.html</a>'))
     out = _kv(rows)
     kubelet = cluster.get("kubelet_settings")
     if isinstance(kubelet, dict) and kubelet:
@@ -556,16 +531,32 @@ def _attachment(att: Mapping[str, Any]) -> str:
     truncated = (
         f" <span class='muted'>(truncated, {esc(att['truncated'])} chars)</span>" if att.get("truncated") else ""
     )
-    if is_timeline(content):
+    chart = charts.chart_for(name, content)
+    if chart is not None:
+        kind, svg = chart
         return (
-            f'<div class="att-name">{_t("timeline")}: {esc(name)}{truncated}</div>{timeline_chart(content)}'
+            f'<div class="att-name">{_t("chart." + kind)}: {esc(name)}{truncated}</div>{svg}'
             f"<details><summary>{_t('raw')}</summary><pre>{esc(text)}</pre></details>"
         )
     return f'<div class="att-name">{esc(name)}{truncated}</div><pre>{esc(text)}</pre>'
 
 
-def _detail(record: Mapping[str, Any], cat: Mapping[str, Any], documents: Mapping[str, Any]) -> str:
-    parts: list[str] = []
+def _allure_links(links: Sequence[Mapping[str, str]]) -> str:
+    items = ", ".join(
+        f'<a class="allure" href="{esc(link.get("href"))}">{esc(link.get("name"))}</a>'
+        f'<span class="muted"> {esc(link.get("status", ""))}</span>'
+        for link in links
+    )
+    return f'<div class="allure-links">{_t("allure")}: {items}</div>'
+
+
+def _detail(
+    record: Mapping[str, Any],
+    cat: Mapping[str, Any],
+    documents: Mapping[str, Any],
+    links: Sequence[Mapping[str, str]] = (),
+) -> str:
+    parts: list[str] = [_allure_links(links)] if links else []
     sources = cat.get("sources") or []
     if sources:
         parts.append(f"<h3>{_t('quotes')}</h3>")
@@ -620,8 +611,15 @@ def _detail(record: Mapping[str, Any], cat: Mapping[str, Any], documents: Mappin
 # --------------------------------------------------------------------------- page
 
 
-def render(verdicts: Mapping[str, Any], run: Mapping[str, Any], catalogue: Mapping[str, Any]) -> str:
-    """The whole page as a string, from the parsed verdicts.json, run.json and claims.yaml."""
+def render(
+    verdicts: Mapping[str, Any],
+    run: Mapping[str, Any],
+    catalogue: Mapping[str, Any],
+    allure_links: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
+) -> str:
+    """The whole page as a string, from the parsed verdicts.json, run.json and claims.yaml; ``allure_links`` maps
+    claim IDs to their test results in the run's Allure report (:func:`reports.allure.claim_links`)."""
+    allure_links = allure_links or {}
     documents: dict[str, Any] = {str(k): v for k, v in (catalogue.get("documents") or {}).items()}
     area_names: dict[str, str] = {str(k): str(v) for k, v in (catalogue.get("areas") or {}).items()}
     cat_claims: dict[str, Mapping[str, Any]] = {str(c["id"]): c for c in catalogue.get("claims") or [] if "id" in c}
@@ -692,7 +690,7 @@ def render(verdicts: Mapping[str, Any], run: Mapping[str, Any], catalogue: Mappi
             f"<td>{_verdict_badge(verdict)}</td>"
             f'<td class="dur">{esc(dur_s)}</td><td>{"".join(f"<span class=doc>{esc(d)}</span>" for d in docs)}</td>'
             f"<td>{_statement(cid, rec, cat, doc_lang)}</td></tr>"
-            f'<tr class="detail"><td colspan="6">{_detail(rec, cat, documents)}</td></tr>'
+            f'<tr class="detail"><td colspan="6">{_detail(rec, cat, documents, allure_links.get(cid, ()))}</td></tr>'
         )
 
     lang_buttons = "".join(f'<button data-lang="{k}">{esc(v)}</button>' for k, v in LANG_NAMES.items())
@@ -717,7 +715,7 @@ def render(verdicts: Mapping[str, Any], run: Mapping[str, Any], catalogue: Mappi
 <div class="card"><h2>{_t("summary")}</h2><div class="counts">{count_cards}</div>
 <div class="total">{len(records)} {_t("claims_total")} · {esc(format_duration(run.get("duration")))}</div></div>
 <div class="card"><h2>{_t("by_area")}</h2>{chart}<div class="legend">{legend}</div></div>
-<div class="card"><h2>{_t("cluster")}</h2>{_run_info(run, verdicts)}</div>
+<div class="card"><h2>{_t("cluster")}</h2>{_run_info(run, verdicts, bool(allure_links))}</div>
 </section>
 <section class="card attn"><h2>{_t("attention")} ({len(attention)})</h2>{attn_html}</section>
 <section id="claims">
@@ -750,5 +748,5 @@ def build(run_dir: Path, catalogue: Path | None = None) -> Path:
     run = _load_json(run_dir / "run.json")
     cat = load_catalogue(catalogue or catalogue_path_for(verdicts))
     out = run_dir / "compliance.html"
-    out.write_text(render(verdicts, run, cat), encoding="utf-8")
+    out.write_text(render(verdicts, run, cat, allure.claim_links(run_dir)), encoding="utf-8")
     return out

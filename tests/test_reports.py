@@ -1,7 +1,10 @@
 """The reports (``reports/``): compliance.html, junit.xml and ``python -m reports``, from a synthetic run.
 
 The synthetic run uses the real claim catalogue: every claim gets a verdict (most ``untested``), a few get each other
-verdict kind, evidence with hostile text, and a timeline attachment. The browser test opens the page in headless
+verdict kind, evidence with hostile text, a timeline attachment and the chart shapes of reports/charts.py (named
+events, attempts, intervals). Allure: a small multi-file report stands in for the links; a real one is built end to
+end (pytest with allure-pytest and fixtures.allure_labels, then the Allure command line) when the command line and
+Java are there. The browser test opens the page in headless
 Chromium (Debian's ``chromium``) when it is installed, saves a screenshot and checks the filters and the language
 switch through the DOM the page's script leaves behind.
 """
@@ -21,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reports import compliance, junit
+from reports import allure, charts, compliance, junit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO_ROOT / "conformance" / "claims.yaml"
@@ -44,6 +47,31 @@ TIMELINE = [
     {"t": 2.5, "kind": "event", "object": "Pod/p", "type": "Warning", "reason": "BackOff", "message": "<b>x</b>"},
     {"t": 7.0, "kind": "pod", "pod": "p", "state": "Failed"},
 ]
+
+
+# The chart shapes documented in reports/compliance.py.
+TERMINATION = {
+    "origin": "pod deletion",
+    "events": [
+        {"name": "preStop start", "t": 0.05, "lane": "hook"},
+        {"name": "preStop end", "t": 5.1, "lane": "hook"},
+        {"name": "TERM", "t": 5.12, "lane": "container"},
+        {"name": "KILL", "t": 30.3, "lane": "container", "detail": HOSTILE},
+        {"name": "gone", "t": 30.9, "lane": "container"},
+    ],
+    "expected": [{"name": "grace period ends", "t": 30}],
+}
+ATTEMPTS = {"origin": "pod creation", "attempts": [0.4, 1.6, 12.0, 32.5, 73.0], "expected_delays": [10, 20, 40, 80]}
+PULLS = [
+    {"image": "reg:443/k8sdc/r/slow-a:v1", "node": "k8sdc-worker", "start": "2026-11-22T02:38:00.100Z"}
+    | {"end": "2026-11-22T02:38:06.200Z"},
+    {"image": "reg:443/k8sdc/r/slow-b:v1", "node": "k8sdc-worker", "start": "2026-11-22T02:38:06.250Z"}
+    | {"end": "2026-11-22T02:38:12.000Z"},
+    {"image": "reg:443/k8sdc/r/slow-a:v1", "node": "k8sdc-worker2", "start": "2026-11-22T02:38:00.200Z"}
+    | {"end": "2026-11-22T02:38:06.300Z"},
+    {"image": f"reg:443/{HOSTILE}", "node": "k8sdc-worker2", "start": "2026-11-22T02:38:00.300Z", "end": None},
+]
+CHARTS = {"termination": TERMINATION, "pull attempts": ATTEMPTS, "pulls": PULLS}
 
 
 def _catalogue() -> dict[str, Any]:
@@ -86,6 +114,12 @@ def _record(claim: dict[str, Any], verdict: str) -> dict[str, Any]:
             {"kind": "attachment", "claim": None, "name": "timeline", "media": "application/json", "test": test}
             | {"content": TIMELINE}
         )
+    elif verdict == "conforms":
+        record["evidence"].extend(
+            {"kind": "attachment", "claim": None, "name": name, "media": "application/json", "test": test}
+            | {"content": content}
+            for name, content in CHARTS.items()
+        )
     elif verdict == "error":
         record["reason"] = "KeyError: 'status'"
     elif verdict == "skipped":
@@ -124,6 +158,20 @@ def run_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "run-a"
     _write_run(directory, PLAN)
     return directory
+
+
+def _fake_allure_report(run_dir: Path, claims_by_test: dict[str, list[str]]) -> dict[str, str]:
+    """A multi-file Allure report holding only test cases (uid, name, status, story labels): test -> uid."""
+    cases = run_dir / "allure-report" / "data" / "test-cases"
+    cases.mkdir(parents=True)
+    uids = {}
+    for n, (test, claims) in enumerate(claims_by_test.items()):
+        uid = f"{n:016x}"
+        labels = [{"name": "story", "value": c} for c in claims] + [{"name": "epic", "value": "x"}]
+        case = {"uid": uid, "name": test, "status": "passed", "labels": labels}
+        (cases / f"{uid}.json").write_text(json.dumps(case), encoding="utf-8")
+        uids[test] = uid
+    return uids
 
 
 @pytest.fixture
@@ -174,6 +222,152 @@ def test_summary_detail_and_languages(page: str) -> None:
         assert compliance.esc(source["english"]) in page
     dictionary = json.loads(re.search(r'<script type="application/json" id="i18n">(.*?)</script>', page, re.S)[1])  # type: ignore[index]
     assert all(set(entry) == {"en", "zh", "pt"} for entry in dictionary.values())
+
+
+def test_charts(page: str) -> None:
+    """The conforming claim carries one chart of each shape; hostile strings in them are escaped."""
+    for label in ("events", "attempts", "intervals"):
+        assert page.count(f'aria-label="{label}"') == 1, label
+    detail = page[page.index('id="c-CTR-POD-COLOCATED"') :]
+    detail = detail[: detail.index('<tr class="claim"')]
+    # named events: every event labelled with its time, the documented grace period as a dashed line
+    assert ">KILL <tspan" in detail and "30.3 s</tspan>" in detail and "grace period ends" in detail
+    # attempts: the gap since the previous attempt, and the documented schedule as a second lane
+    assert ">+10.4<" in detail and ">+20.5<" in detail and ">documented<" in detail
+    # intervals: serial pulls on one node, two at once on the other (one still running: dashed)
+    assert ">max 1 at once<" in detail and ">max 2 at once<" in detail
+    assert 'stroke-dasharray="3 2"' in detail
+    assert HOSTILE not in detail and "&lt;script&gt;" in detail
+
+
+def test_chart_shapes() -> None:
+    assert charts.chart_for("x", {"attempts": [1, 2]}) is not None
+    assert charts.chart_for("pull attempts", [0.5, 10.5, 30.5])[0] == "attempts"  # type: ignore[index]
+    assert charts.chart_for("x", [0.5, 10.5, 30.5]) is None  # a bare list of numbers needs "attempt" in the name
+    assert charts.chart_for("x", [{"name": "TERM", "t": 1}])[0] == "events"  # type: ignore[index]
+    assert charts.chart_for("x", TIMELINE)[0] == "timeline"  # type: ignore[index]
+    assert charts.chart_for("x", {"intervals": [{"start": 0, "end": 1}]})[0] == "intervals"  # type: ignore[index]
+    for not_a_chart in ({"a": 1}, [], [{"start": "soon", "end": 1}], [{"name": "x", "t": "later"}], "text", None):
+        assert charts.chart_for("x", not_a_chart) is None, not_a_chart
+    # the shapes the scenarios attach today: the back-off schedule, the termination timeline (seconds after delete)
+    schedule = [{"attempt": i + 1, "at": "…", "t": t, "gap": g} for i, (t, g) in enumerate([(0, None), (10.2, 10.2)])]
+    kind, svg = charts.chart_for("pull attempt schedule (registry witness)", schedule)  # type: ignore[misc]
+    assert kind == "attempts" and ">+10.2<" in svg
+    rows = [
+        {"t": -0.2, "source": "test", "what": "delete"},
+        {"t": 0.05, "source": "container main", "what": "TERM received"},
+        {"t": 0.3, "source": "API watch", "what": "MODIFIED", "phase": "Running"},
+    ]
+    kind, svg = charts.chart_for("timeline (s after delete)", rows)  # type: ignore[misc]
+    assert kind == "timeline" and ">container main<" in svg and ">TERM received<" in svg and ">Running<" in svg
+    spec = charts.intervals(PULLS)
+    assert spec is not None and [b["start"] for b in spec["intervals"]] == [0.0, 6.15, 0.1, 0.2]
+
+
+def test_allure_links(run_dir: Path) -> None:
+    """Each tested claim links to its test results in the run's Allure report; the run card links the report."""
+    uids = _fake_allure_report(
+        run_dir, {"test_ctr_pod_colocated": ["CTR-POD-COLOCATED"], "test_two": ["RC-ERRORS-AS-EVENTS", "RC-X"]}
+    )
+    page = compliance.build(run_dir).read_text(encoding="utf-8")
+    detail = page[page.index('id="c-CTR-POD-COLOCATED"') :]
+    detail = detail[: detail.index('<tr class="claim"')]
+    href = f'href="allure-report/index.html#testresult/{uids["test_ctr_pod_colocated"]}"'
+    assert f'<a class="allure" {href}>test_ctr_pod_colocated</a>' in detail
+    assert page.count(f'#testresult/{uids["test_two"]}"') == 1  # RC-X is not in the catalogue
+    assert page.count('<a class="allure"') == 2
+    assert '<a href="allure-report/index.html">' in page
+
+
+TINY_SCENARIOS = '''"""Tiny topic (doc 000: "x"). Two scenarios for the Allure labels."""
+import pytest
+
+from fixtures import verdicts
+
+
+@pytest.mark.claim("CTR-POD-COLOCATED", "CTR-RUNTIME-CRI")
+def test_two_claims(evidence, request):
+    verdicts.set_run_info(
+        request.config,
+        kubernetes_version="v1.35.4",
+        provider="kind",
+        runtime_versions={"n1": "containerd://1.6.20", "n2": "containerd://1.6.20"},
+        kubelet_settings={"n1": {"serializeImagePulls": False, "maxParallelImagePulls": 2}},
+    )
+    evidence.observe(documented="one node", observed="one node", case="two containers")
+    evidence.attach("pull attempts", {"attempts": [0.5, 10.6, 30.9], "expected_delays": [10, 20]})
+
+
+@pytest.mark.claim("ENV-HOSTNAME-IS-POD-NAME")
+def test_deviates(evidence):
+    evidence.observe(documented="hostname == pod name", observed="something else")
+    assert False, "the hostname is not the pod name"
+'''
+
+
+def _results(directory: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for path in directory.glob("*-result.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found[data["name"]] = data
+    return found
+
+
+def test_allure_end_to_end(tmp_path: Path) -> None:
+    """allure-pytest with fixtures.allure_labels: claim labels, attachments, environment; then the Allure report
+    (when its command line and Java are there) and compliance.html's links into it."""
+    (tmp_path / "test_tiny.py").write_text(TINY_SCENARIOS, encoding="utf-8")
+    out = tmp_path / "out"
+    results = out / "e2e" / "allure-results"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    plugins = ["-p", "fixtures.verdicts", "-p", "fixtures.allure_labels", "-p", "no:cacheprovider", "-p", "no:xdist"]
+    args = [*plugins, f"--reports-dir={out}", "--run-id=e2e", f"--alluredir={results}", "test_tiny.py", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]  # test_deviates fails
+    found = _results(results)
+    assert set(found) == {"test_two_claims", "test_deviates"}
+    two = found["test_two_claims"]
+    labels = {(lb["name"], lb["value"]) for lb in two["labels"]}
+    assert {("story", "CTR-POD-COLOCATED"), ("story", "CTR-RUNTIME-CRI"), ("feature", "Tiny topic")} <= labels
+    assert ("epic", "CTR · Containers overview") in labels
+    assert {a["name"] for a in two["attachments"]} >= {"pull attempts", "observations"}
+    observations = next(a for a in two["attachments"] if a["name"] == "observations")
+    recorded = json.loads((results / observations["source"]).read_text(encoding="utf-8"))
+    assert recorded[0]["observed"] == "one node" and recorded[0]["data"] == {"case": "two containers"}
+    assert {lk["url"] for lk in two["links"]} == {
+        "../compliance.html#open=CTR-POD-COLOCATED",
+        "../compliance.html#open=CTR-RUNTIME-CRI",
+    }
+    assert found["test_deviates"]["status"] == "failed"  # an AssertionError: a deviation, not "broken"
+    environment = (results / "environment.properties").read_text(encoding="ascii")
+    assert "Kubernetes=v1.35.4\n" in environment and "Runtime=containerd\\://1.6.20 (all 2 nodes)\n" in environment
+    assert "Kubelet\\ n1=serializeImagePulls\\=false, maxParallelImagePulls\\=2\n" in environment
+    assert json.loads((results / "categories.json").read_text(encoding="utf-8"))[0]["matchedStatuses"] == ["failed"]
+
+    cli = allure.find_cli()
+    if cli is None or shutil.which("java") is None:
+        pytest.skip("no Allure command line or no Java: nox -s tests / nox -s report install allure-commandline")
+    done = _python_m_reports(str(out / "e2e"), "--allure", str(cli))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = out / "e2e" / "allure-report" / "index.html"
+    links = allure.claim_links(out / "e2e")
+    assert set(links) == {"CTR-POD-COLOCATED", "CTR-RUNTIME-CRI", "ENV-HOSTNAME-IS-POD-NAME"}
+    assert links["CTR-POD-COLOCATED"] == links["CTR-RUNTIME-CRI"]  # one test, two claims
+    href = links["CTR-POD-COLOCATED"][0]["href"]
+    page = (out / "e2e" / "compliance.html").read_text(encoding="utf-8")
+    assert f'<a class="allure" href="{href}">test_two_claims</a>' in page
+    uid = href.rsplit("/", 1)[1]
+    assert f"data/test-cases/{uid}.json" in report.read_text(encoding="utf-8")
+    if CHROMIUM.exists():  # the link opens that test's page in the single-file report, offline
+        done = _chromium(
+            tmp_path / "profile-allure",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            report.as_uri() + f"#testresult/{uid}",
+        )
+        assert "test_two_claims" in done.stdout and "compliance: CTR-RUNTIME-CRI" in done.stdout, done.stderr[-2000:]
 
 
 def test_junit_counts(run_dir: Path) -> None:
@@ -260,3 +454,41 @@ def test_in_chromium(run_dir: Path, tmp_path: Path) -> None:
     rows = re.findall(r'<tr class="claim( [a-z ]*)?" id="c-([A-Z0-9-]+)"', dom)
     with_004 = {c["id"] for c in _catalogue()["claims"] if any(s["doc"] == "004" for s in c["sources"])}
     assert {cid for cls, cid in rows if "off" not in cls.split()} == with_004
+
+
+@needs_chromium
+def test_full_run_is_interactive_within_a_second(tmp_path: Path) -> None:
+    """Every catalogue claim tested (verdicts in turn), the conforming and deviating ones with all four charts and
+    an Allure link: the page's script still finishes, filters applied, within a second of navigation."""
+    cycle = ("conforms", "deviates", "conforms", "error", "skipped", "not-applicable")
+    plan = {c["id"]: cycle[i % len(cycle)] for i, c in enumerate(_catalogue()["claims"])}
+    run_dir = tmp_path / "run-full"
+    verdicts = _write_run(run_dir, plan)
+    for claim_id, record in verdicts["claims"].items():
+        if record["verdict"] == "deviates":
+            record["evidence"].extend(
+                {"kind": "attachment", "claim": None, "name": name, "media": "application/json"} | {"content": content}
+                for name, content in CHARTS.items()
+            )
+        record["tests"] = record["tests"] or [f"conformance/test_x.py::test_{claim_id.lower()}"]
+    (run_dir / "verdicts.json").write_text(json.dumps(verdicts), encoding="utf-8")
+    _fake_allure_report(run_dir, {r["tests"][0].rsplit("::", 1)[1]: [c] for c, r in verdicts["claims"].items()})
+    page = compliance.build(run_dir).read_text(encoding="utf-8")
+    assert page.count('<a class="allure"') == len(plan)
+    assert page.count('aria-label="intervals"') == sum(1 for v in plan.values() if v in ("conforms", "deviates"))
+    url = (run_dir / "compliance.html").as_uri()
+    ms = float("inf")
+    for attempt in range(3):  # a busy 2-core machine: the best of three loads
+        done = _chromium(tmp_path / f"profile-{attempt}", "--dump-dom", url + "#lang=zh&verdict=deviates&area=RC")
+        ready = re.search(r'data-ready-ms="([0-9.]+)"', done.stdout)
+        assert ready, "the page's script did not finish: " + done.stderr[-2000:]
+        rows = re.findall(r'<tr class="claim( [a-z ]*)?" id="c-([A-Z0-9-]+)"', done.stdout)
+        expected = {c for c, v in plan.items() if v == "deviates" and verdicts["claims"][c]["area"] == "RC"}
+        assert {cid for cls, cid in rows if "off" not in cls.split()} == expected
+        ms = min(ms, float(ready[1]))
+        if ms < 1000:
+            break
+    assert ms < 1000, f"interactive only after {ms} ms"
+    shot = run_dir / "compliance.png"
+    _chromium(tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1400,1000", url)
+    assert shot.is_file()
