@@ -5,16 +5,30 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from fixtures.cluster import kind, network
 
 
 def test_render_sets_image_and_absolute_mounts() -> None:
     config = kind.render_config(kind.DEFAULT_CONFIG, "k8sdc/kind-node:test")
     nodes = config["nodes"]
-    assert [n["role"] for n in nodes] == ["control-plane", "worker", "worker"]
+    assert [n["role"] for n in nodes] == ["control-plane", "worker", "worker", "worker"]
     assert {n["image"] for n in nodes} == {"k8sdc/kind-node:test"}
     mounts = [m for n in nodes for m in n.get("extraMounts", [])]
-    assert mounts and all(Path(m["hostPath"]).is_absolute() and Path(m["hostPath"]).is_dir() for m in mounts)
+    assert mounts and all(Path(m["hostPath"]).is_absolute() and Path(m["hostPath"]).exists() for m in mounts)
+
+
+def test_a_changed_kind_config_means_a_new_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``up`` recreates a cluster created from another config (e.g. a node added to kind-config.yaml)."""
+    monkeypatch.setenv("K8SDC_CACHE", str(tmp_path))
+    assert kind.config_changed("c", kind.DEFAULT_CONFIG, "img")  # never created here
+    kind.rendered_config_path("c").parent.mkdir(parents=True)
+    kind.rendered_config_path("c").write_text(json.dumps(kind.render_config(kind.DEFAULT_CONFIG, "img")))
+    assert not kind.config_changed("c", kind.DEFAULT_CONFIG, "img")
+    changed = tmp_path / "kind-config.yaml"
+    changed.write_text(kind.DEFAULT_CONFIG.read_text().replace("podSubnet: 10.244.0.0/16", "podSubnet: 10.9.0.0/16"))
+    assert kind.config_changed("c", changed, "img")
 
 
 def test_config_keeps_kubelet_settings_the_scenarios_need() -> None:
