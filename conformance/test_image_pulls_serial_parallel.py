@@ -1,0 +1,374 @@
+"""Serial and parallel image pulls (doc 001: "串行和并行镜像拉取" / "最大并行镜像拉取数量").
+
+By default the kubelet sends one pull at a time to the image service; ``serializeImagePulls: false`` lets pulls run
+at once, ``maxParallelImagePulls`` caps them. Observed with images no node can have (one unique random layer each)
+from the suite's open registry slowed with tc, so that every pull lasts seconds: the registry's log (the witness)
+says when each node downloaded each image, and the verdicts rest on how many of those windows overlap. The kubelet's
+Pulling/Pulled events ("in X (Y including waiting)") are attached as its own account.
+
+Nodes: the serial worker (label k8sdc.io/pull-mode=serial, kubelet defaults), the parallel worker
+(pull-mode=parallel: serializeImagePulls false, maxParallelImagePulls 2) and the reconfigurable node
+(k8sdc.io/node-role=reconfigurable), whose kubelet configuration the last two scenarios change and restore.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from fixtures import pull_overlap as po
+from fixtures.evidence import Evidence
+from fixtures.registry.shared import RunRegistries
+
+Exclusive = Callable[[str], AbstractContextManager[None]]
+PULL_MODE = "k8sdc.io/pull-mode"
+NODE_ROLE = "k8sdc.io/node-role"
+
+
+def nodes_labelled(core: client.CoreV1Api, selector: str, reconfigurable: bool = False) -> list[str]:
+    """Names of the nodes matching ``selector``; the reconfigurable node only when asked for."""
+    found = core.list_node(label_selector=selector).items
+    return sorted(
+        n.metadata.name
+        for n in found
+        if ((n.metadata.labels or {}).get(NODE_ROLE) == "reconfigurable") == reconfigurable
+    )
+
+
+def pull_mode_node(core: client.CoreV1Api, mode: str) -> str:
+    names = nodes_labelled(core, f"{PULL_MODE}={mode}")
+    if not names:
+        pytest.skip(f"needs a node labelled {PULL_MODE}={mode} (the suite's kind cluster has one)")
+    return names[0]
+
+
+def reconfigurable_node(core: client.CoreV1Api) -> str:
+    names = nodes_labelled(core, f"{NODE_ROLE}=reconfigurable", reconfigurable=True)
+    if not names:
+        pytest.skip(f"needs the reconfigurable node ({NODE_ROLE}=reconfigurable)")
+    return names[0]
+
+
+def measure(
+    core: client.CoreV1Api,
+    namespace: str,
+    registries: RunRegistries,
+    exclusive: Exclusive,
+    pod_list: Sequence[client.V1Pod],
+    references: Sequence[str],
+    expected_windows: int,
+    evidence: Evidence,
+) -> list[po.PullWindow]:
+    """Run the pods together with the registry slowed; attach the registry's windows and the kubelet's events."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    with po.slow_pulls(exclusive, registries.open):
+        began = time.monotonic()
+        po.run_together(core, namespace, pod_list)
+        elapsed = time.monotonic() - began
+    nodes = {p.spec.node_name for p in pod_list}
+    windows = po.pull_windows(registries.open, since, references, nodes, expected_windows)
+    evidence.attach("pull intervals (registry)", [w.chart() for w in windows])
+    evidence.attach("kubelet Pulled events", po.kubelet_pulls(core, namespace, references))
+    evidence.attach("pods created to all finished (s)", {"seconds": round(elapsed, 1), "rate": po.RATE})
+    return windows
+
+
+@pytest.mark.claim("IMG-PAR-SERIAL-DEFAULT")
+def test_serial_kubelet_pulls_one_image_at_a_time(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    namespace: str,
+    registries: RunRegistries,
+    push_image: Callable[..., str],
+    exclusive: Exclusive,
+    tmp_path: Path,
+    evidence: Evidence,
+) -> None:
+    """ "By default, the kubelet pulls images serially … sends only one image pull request to the image service at
+    a time. Other image pull requests have to wait." Two pods with different images, created together on the node
+    with kubelet defaults: the registry serves the second image only after the first."""
+    node = pull_mode_node(core, "serial")
+    settings = po.pull_settings(api_client, node)
+    images = po.push_unique(push_image, tmp_path, ["a", "b"])
+    pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
+    windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
+    found = po.summary(windows)
+    evidence.observe(
+        documented={"serializeImagePulls": True, "max concurrent pulls": 1},
+        observed={"node": node, **settings, **found},
+    )
+    assert found["max concurrent pulls"] == 1, (
+        f"kubelet at defaults on {node} pulled {found['max concurrent pulls']} images at once: "
+        f"{found['overlapping pairs']}"
+    )
+    assert settings["serializeImagePulls"] is True, f"{node}: the kubelet default serializeImagePulls is {settings}"
+
+
+@pytest.mark.claim("IMG-PAR-NODES-INDEPENDENT")
+@pytest.mark.needs("node_access")
+def test_two_serial_nodes_pull_the_same_image_at_once(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    namespace: str,
+    registries: RunRegistries,
+    push_image: Callable[..., str],
+    exclusive: Exclusive,
+    tmp_path: Path,
+    evidence: Evidence,
+) -> None:
+    """ "Even when you use serialized image pulls, two different nodes can pull the same image in parallel." The
+    same image on the two serial nodes (the serial worker and the reconfigurable node at its defaults), at once."""
+    first, second = pull_mode_node(core, "serial"), reconfigurable_node(core)
+    images = po.push_unique(push_image, tmp_path, ["same"])
+    ref = images["same"]
+    with exclusive("reconfigurable-node"):
+        settings = {n: po.pull_settings(api_client, n) for n in (first, second)}
+        pod_list = [po.puller_pod(f"on-{i}", n, {"main": ref}) for i, n in enumerate((first, second))]
+        windows = measure(core, namespace, registries, exclusive, pod_list, [ref], 2, evidence)
+    found = po.summary(windows)
+    evidence.observe(
+        documented={"serial nodes": 2, "max concurrent pulls of the image": 2},
+        observed={"settings": settings, **found},
+    )
+    assert all(s["serializeImagePulls"] is True for s in settings.values()), settings
+    assert {w.node for w in windows} == {first, second}, windows
+    assert found["max concurrent pulls"] == 2, (
+        f"two serial nodes did not pull the same image in parallel: windows {found['windows (s from first start)']}"
+    )
+
+
+@pytest.mark.claim("IMG-PAR-ENABLE")
+def test_parallel_kubelet_pulls_images_at_once(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    namespace: str,
+    registries: RunRegistries,
+    push_image: Callable[..., str],
+    exclusive: Exclusive,
+    tmp_path: Path,
+    evidence: Evidence,
+) -> None:
+    """ "When serializeImagePulls is set to false, the kubelet sends image pull requests to the image service
+    immediately, and multiple images are pulled at the same time." Two pods with different images on the node
+    configured with serializeImagePulls: false: both downloads run at once."""
+    node = pull_mode_node(core, "parallel")
+    settings = po.pull_settings(api_client, node)
+    if settings["serializeImagePulls"] is not False:
+        pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
+    images = po.push_unique(push_image, tmp_path, ["a", "b"])
+    pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
+    windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
+    found = po.summary(windows)
+    evidence.observe(documented={"max concurrent pulls": 2}, observed={"node": node, **settings, **found})
+    assert found["max concurrent pulls"] == 2, (
+        f"serializeImagePulls false, yet {node} did not pull two at once: {found['windows (s from first start)']}"
+    )
+
+
+@pytest.mark.claim("IMG-PAR-NOT-WITHIN-POD")
+def test_one_pod_never_pulls_its_images_in_parallel(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    namespace: str,
+    registries: RunRegistries,
+    push_image: Callable[..., str],
+    exclusive: Exclusive,
+    tmp_path: Path,
+    evidence: Evidence,
+) -> None:
+    """ "The kubelet never pulls multiple images in parallel on behalf of one Pod … an init container and an app
+    container … will not be pulled in parallel. However, if you have two Pods that use different images, the kubelet
+    pulls the images in parallel." On the parallel node: a pod with an init container (image A) and two app
+    containers (B, C) next to a second pod (D): A, B and C never overlap each other; D overlaps one of them."""
+    node = pull_mode_node(core, "parallel")
+    settings = po.pull_settings(api_client, node)
+    if settings["serializeImagePulls"] is not False:
+        pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
+    images = po.push_unique(push_image, tmp_path, ["init", "app1", "app2", "other"])
+    one = po.puller_pod("one", node, {"app1": images["app1"], "app2": images["app2"]}, init={"init": images["init"]})
+    other = po.puller_pod("other", node, {"main": images["other"]})
+    windows = measure(core, namespace, registries, exclusive, [one, other], list(images.values()), 4, evidence)
+    own = [w for w in windows if w.image != po.short(images["other"])]
+    found = {"same pod": po.summary(own), "both pods": po.summary(windows)}
+    evidence.observe(
+        documented={"max concurrent pulls for one pod": 1, "the other pod's pull overlaps": True},
+        observed={"node": node, **settings, **found},
+    )
+    assert found["same pod"]["max concurrent pulls"] == 1, (
+        f"one pod's images were pulled in parallel: {found['same pod']['overlapping pairs']}"
+    )
+    assert found["both pods"]["max concurrent pulls"] == 2, (
+        f"two pods' images were not pulled in parallel: {found['both pods']['windows (s from first start)']}"
+    )
+
+
+@pytest.mark.claim("IMG-PAR-MAX-N")
+def test_max_parallel_image_pulls_caps_concurrent_pulls(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    namespace: str,
+    registries: RunRegistries,
+    push_image: Callable[..., str],
+    exclusive: Exclusive,
+    tmp_path: Path,
+    evidence: Evidence,
+) -> None:
+    """ "When maxParallelImagePulls is set to n, only n images can be pulled at the same time, and any image pull
+    beyond n has to wait until at least one ongoing image pull is complete." n+1 pods with different images on the
+    parallel node: n downloads at once, never more."""
+    node = pull_mode_node(core, "parallel")
+    settings = po.pull_settings(api_client, node)
+    limit = settings["maxParallelImagePulls"]
+    if settings["serializeImagePulls"] is not False or not isinstance(limit, int) or limit < 2:
+        pytest.skip(f"{node} needs serializeImagePulls false and maxParallelImagePulls >= 2 ({settings})")
+    images = po.push_unique(push_image, tmp_path, [f"p{i}" for i in range(limit + 1)])
+    pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
+    windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), limit + 1, evidence)
+    found = po.summary(windows)
+    last = windows[-1]
+    waited_for_one = any(w.end <= last.start + timedelta(seconds=po.MIN_OVERLAP) for w in windows[:-1])
+    evidence.observe(
+        documented={"max concurrent pulls": limit, "the last pull starts after one ended": True},
+        observed={"node": node, **settings, **found, "the last pull starts after one ended": waited_for_one},
+    )
+    assert found["max concurrent pulls"] == limit, (
+        f"maxParallelImagePulls {limit}: {found['max concurrent pulls']} pulls at once on {node}"
+    )
+    assert waited_for_one, f"pull {limit + 1} started before any of the first {limit} ended"
+
+
+def without_limit(config: dict[str, Any]) -> None:
+    config["serializeImagePulls"] = False
+    config.pop("maxParallelImagePulls", None)
+
+
+@pytest.mark.claim("IMG-PAR-MAX-UNLIMITED-DEFAULT")
+@pytest.mark.needs("node_access")
+def test_parallel_pulls_are_unlimited_by_default(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    namespace: str,
+    registries: RunRegistries,
+    push_image: Callable[..., str],
+    exclusive: Exclusive,
+    node_exec: po.NodeExec,
+    tmp_path: Path,
+    evidence: Evidence,
+) -> None:
+    """ "When serializeImagePulls is set to false, by default the kubelet places no limit on the maximum number of
+    images being pulled at the same time." The reconfigurable node with serializeImagePulls: false and no
+    maxParallelImagePulls: four pods with different images pull all four at once."""
+    node = reconfigurable_node(core)
+    images = po.push_unique(push_image, tmp_path, ["u1", "u2", "u3", "u4"])
+    with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, without_limit):
+        po.wait_kubelet_back(core, api_client, node, {"serializeImagePulls": False, "maxParallelImagePulls": None})
+        settings = po.pull_settings(api_client, node)
+        pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
+        windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 4, evidence)
+    found = po.summary(windows)
+    evidence.observe(documented={"max concurrent pulls": 4}, observed={"node": node, **settings, **found})
+    assert found["max concurrent pulls"] == 4, (
+        f"without maxParallelImagePulls, {node} pulled at most {found['max concurrent pulls']} of 4 images at once"
+    )
+
+
+#: Invalid settings and the validation error the kubelet reports for each (pkg/kubelet/apis/config/validation).
+INVALID = {
+    "maxParallelImagePulls 2 with serializeImagePulls true": (
+        {"serializeImagePulls": True, "maxParallelImagePulls": 2},
+        "maxParallelImagePulls cannot be larger than 1 unless SerializeImagePulls",
+    ),
+    "maxParallelImagePulls 0": (
+        {"serializeImagePulls": False, "maxParallelImagePulls": 0},
+        "maxParallelImagePulls 0 must be a positive number",
+    ),
+}
+VALID = {"serializeImagePulls": True, "maxParallelImagePulls": 1}
+
+
+def restart_with(node_exec: po.NodeExec, node: str, original: str, values: dict[str, Any]) -> float:
+    """Write ``values`` over the original config and restart the kubelet; returns when (epoch seconds)."""
+    since = time.time() - 1
+    config = yaml.safe_load(original) | values
+    po.write_node_file(node_exec, node, po.KUBELET_CONFIG, yaml.safe_dump(config, sort_keys=False))
+    po.restart_kubelet(node_exec, node)
+    return since
+
+
+def refused(node_exec: po.NodeExec, node: str, since: float, message: str, wait: float = 30) -> dict[str, Any]:
+    """What the journal and systemd say once the kubelet logged ``message`` (or ``wait`` seconds passed): the
+    journal lines, and systemd's view twice, 3 s apart (a kubelet that exits is restarted every second)."""
+    deadline = time.monotonic() + wait
+    lines: list[str] = []
+    while time.monotonic() < deadline and not lines:
+        time.sleep(2)
+        lines = po.kubelet_journal(node_exec, node, since, message)
+    first = po.kubelet_unit(node_exec, node)
+    time.sleep(3)
+    second = po.kubelet_unit(node_exec, node)
+    restarts = int(second.get("NRestarts") or 0) - int(first.get("NRestarts") or 0)
+    return {"journal": [line[:400] for line in lines[:2]], "systemd": second, "restarts in 3 s": restarts}
+
+
+@pytest.mark.claim("IMG-PAR-MAX-VALIDATION")
+@pytest.mark.needs("node_access")
+def test_kubelet_refuses_an_invalid_max_parallel_image_pulls(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    node_exec: po.NodeExec,
+    exclusive: Exclusive,
+    evidence: Evidence,
+) -> None:
+    """ "You can set maxParallelImagePulls to a positive number greater than or equal to 1. If you set
+    maxParallelImagePulls to 2 or more, you must set serializeImagePulls to false. The kubelet fails to start with an
+    invalid maxParallelImagePulls setting." On the reconfigurable node: 2 with serializeImagePulls true, then 0:
+    the kubelet exits with the validation error and the node goes NotReady; 1 with serializeImagePulls true runs."""
+    node = reconfigurable_node(core)
+    observed: dict[str, Any] = {}
+    phases: dict[str, float] = {}
+    with exclusive("reconfigurable-node"):
+        began = time.monotonic()
+
+        def phase(name: str) -> None:
+            phases[name] = round(time.monotonic() - began, 1)
+
+        original = node_exec(node, ["cat", po.KUBELET_CONFIG])
+        before = po.pull_settings(api_client, node)
+        try:
+            for case, (values, message) in INVALID.items():
+                observed[case] = refused(node_exec, node, restart_with(node_exec, node, original, values), message)
+                phase(f"refused: {case}")
+            observed["node NotReady after (s)"] = po.wait_not_ready(core, node, 120)
+            phase("node NotReady")
+            restart_with(node_exec, node, original, VALID)
+            try:
+                po.wait_kubelet_back(core, api_client, node, VALID, timeout=90)
+                observed["valid setting in /configz, node Ready"] = True
+            except po.WaitTimeout as exc:
+                observed["valid setting in /configz, node Ready"] = str(exc)[:300]
+            phase("valid setting running, node Ready")
+        finally:
+            po.write_node_file(node_exec, node, po.KUBELET_CONFIG, original)
+            po.restart_kubelet(node_exec, node)
+            po.wait_kubelet_back(core, api_client, node, before)
+            phase("original config back, node Ready")
+            evidence.attach("phases (s since the lock was taken)", phases)
+    evidence.observe(
+        documented={case: "kubelet exits with a validation error" for case in INVALID}
+        | {"node": "NotReady", "maxParallelImagePulls 1 with serializeImagePulls true": "kubelet runs"},
+        observed=observed,
+    )
+    for case in INVALID:
+        seen = observed[case]
+        assert seen["journal"], f"{case}: no validation error in the kubelet's journal; systemd: {seen['systemd']}"
+        assert seen["restarts in 3 s"] > 0, f"{case}: the kubelet kept running ({seen['systemd']})"
+    assert observed["node NotReady after (s)"] is not None, f"{node} stayed Ready while its kubelet could not start"
+    assert observed["valid setting in /configz, node Ready"] is True, observed
