@@ -6,6 +6,9 @@ Observed with the suite's own registry: what ran, and which manifests the regist
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +17,7 @@ from kubernetes import client
 from fixtures import pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
-from fixtures.registry import witness
+from fixtures.registry import nodes, witness
 from fixtures.registry.server import Registry
 from fixtures.registry.shared import RunRegistries
 
@@ -146,3 +149,92 @@ def test_a_moved_tag_can_mix_versions(
     assert observed["A (before the move)"] == "v1"
     assert observed["B (Always, after)"] == "v2"
     assert len(set(observed.values())) == 2, f"no mix of versions: {observed}"
+
+
+#: The documentation's example port; on the node it is forwarded (DNAT) to the registry's port 443.
+ALT_PORT = 10443
+PORT_RULE = "-p tcp -d {addr} --dport {port} -m comment --comment k8sdc-registry-port -j DNAT --to-destination :443"
+
+
+def ran_or_failed_to_pull(pod: client.V1Pod) -> bool:
+    return pod.status.phase in pods.TERMINAL or any(
+        f"waiting:{reason}" in pods.describe(pod) for reason in ("ErrImagePull", "ImagePullBackOff")
+    )
+
+
+def waiting_message(pod: client.V1Pod) -> str | None:
+    state = pod.status.container_statuses[0].state
+    return state.waiting.message if state.waiting else None
+
+
+@contextmanager
+def registry_on_port(node_exec: Callable[[str, list[str]], str], node: str, name: str, port: int) -> Iterator[str]:
+    """On ``node``, make registry ``name`` answer at ``name:port`` too: a DNAT of that port to 443 for each of the
+    name's addresses, and containerd's trust for ``name:port`` (certs.d). Yields ``name:port``; all removed after."""
+    host = f"{name}:{port}"
+    directory = f"{nodes.CERTS_D}/{host}"
+    rules = " ".join(
+        f"for a in $(getent {db} {name} | cut -d' ' -f1 | sort -u); do {tool} -t nat $1 OUTPUT "
+        + PORT_RULE.format(addr="$a", port=port)
+        + "; done;"
+        for db, tool in (("ahostsv4", "iptables"), ("ahostsv6", "ip6tables"))
+    )
+    setup = (
+        f"set -e; mkdir -p '{directory}'; cp {nodes.CERTS_D}/{name}/ca.crt '{directory}/ca.crt'; "
+        f"cat > '{directory}/hosts.toml' <<'K8SDC'\n{nodes.hosts_toml(host)}K8SDC\n{rules}"
+    )
+    teardown = f"rm -rf '{directory}'; {rules}"
+    node_exec(node, ["sh", "-c", setup, "sh", "-A"])
+    try:
+        yield host
+    finally:
+        node_exec(node, ["sh", "-c", teardown, "sh", "-D"])
+
+
+@pytest.mark.needs("node_access")
+@pytest.mark.claim("IMG-NAME-REGISTRY-HOST-PORT")
+def test_registry_host_and_port_in_the_name(
+    core: client.CoreV1Api,
+    namespace: str,
+    reg: Registry,
+    run_id: str,
+    caps: object,
+    node_exec: Callable[[str, list[str]], str],
+    exclusive: Callable[[str], AbstractContextManager[None]],
+    evidence: Evidence,
+) -> None:
+    """ "镜像名称也可以包含所在仓库的主机名…还可以包含仓库的端口号，例如：fictional.registry.example:10443/imagename"
+    The suite's registry, reached as ``open.k8sdc.test:10443`` (forwarded on the node), serves the pull; the same
+    name with a port where nothing answers fails, so the port in the name is the one used."""
+    node = caps.schedulable_nodes[0]  # type: ignore[attr-defined]
+    repo = f"{run_id}/hostport-{uuid.uuid4().hex[:8]}"
+    marker = f"host-and-port {repo}"  # content of this test alone: status.image names the first tag of an image ID
+    pushed(reg, repo, "v1", marker)
+    name = reg.names[0]
+    with exclusive(f"registry-port-{ALT_PORT}"), registry_on_port(node_exec, node, name, ALT_PORT) as host:
+        since = datetime.now(UTC)
+        image = f"{host}/{repo}:v1"
+        core.create_namespaced_pod(namespace, marker_pod("with-port", image, "IfNotPresent", node))
+        done = pods.wait_pod(core, namespace, "with-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
+        out = pods.logs(core, namespace, "with-port") if done.status.phase in pods.TERMINAL else ""
+        served = [r for r in witness.requests(reg, since) if r.repository == repo and r.kind == "manifest"]
+        wrong = f"{name}:{ALT_PORT + 1}/{repo}:v1"
+        core.create_namespaced_pod(namespace, marker_pod("wrong-port", wrong, "IfNotPresent", node))
+        failed = pods.wait_pod(core, namespace, "wrong-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
+    status = done.status.container_statuses[0]
+    evidence.observe(
+        documented=f"pulled from the registry at {host}",
+        observed={
+            "output": out.strip(),
+            "containerStatuses[].image": status.image,
+            "manifest requests served": [
+                f"{r.method} {r.reference} -> {r.status} (from {r.remote_ip})" for r in served
+            ],
+            f"port {ALT_PORT + 1}": pods.describe(failed),
+            f"port {ALT_PORT + 1} message": waiting_message(failed),
+        },
+        node=node,
+    )
+    assert out.strip() == marker, f"not pulled through {host}: {pods.describe(done)}"
+    assert status.image == image, status.image
+    assert any(r.status == 200 for r in served), "the registry served no manifest for the host:port name"

@@ -6,13 +6,20 @@ image reference. Observed with server-side dry runs (nothing runs) and workloads
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from fixtures import admission, pods
 from fixtures.evidence import Evidence
+from fixtures.images import push
+from fixtures.registry import witness
+from fixtures.registry.shared import RunRegistries
 
 DIGEST = "sha256:" + "0" * 64
 
@@ -177,3 +184,63 @@ def test_policy_is_not_recomputed_when_the_tag_changes(
     }
     evidence.observe(documented={"patch to :latest": "IfNotPresent"}, observed=observed)
     assert observed["patch to :latest"] == "IfNotPresent", observed
+
+
+def puller(name: str, image: str, node: str) -> client.V1Pod:
+    """A pod that prints the image's marker once, submitted with imagePullPolicy IfNotPresent."""
+    return pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker; echo"], node_name=node)
+
+
+@pytest.mark.needs("node_access")
+@pytest.mark.claim("IMG-DEF-ALWAYSPULLIMAGES")
+def test_always_pull_images_admission_forces_pulls(
+    core: client.CoreV1Api,
+    api_client: client.ApiClient,
+    namespace: str,
+    registries: RunRegistries,
+    run_id: str,
+    caps: object,
+    node_exec: Callable[[str, list[str]], str],
+    exclusive: Callable[[str], AbstractContextManager[None]],
+    evidence: Evidence,
+) -> None:
+    """ "启用准入控制器 AlwaysPullImages" forces a pull. Our API server does not enable it, so a second kube-apiserver
+    with AlwaysPullImages added runs for the scenario (fixtures/admission.py). The image is on the node already: a
+    pod submitted with IfNotPresent through our API server runs it without asking the registry; the same pod
+    submitted through the second server is stored with Always, and the kubelet asks the registry."""
+    reg = registries.open
+    node = caps.schedulable_nodes[0]  # type: ignore[attr-defined]
+    control_plane = core.list_node(label_selector="node-role.kubernetes.io/control-plane").items[0].metadata.name
+    repo = f"{run_id}/alwayspull-{uuid.uuid4().hex[:8]}"
+    push.push_spec(reg.push_host, repo, "v1", push.marker_image(f"forced {repo}"), ca_cert=reg.ca_cert)
+    image = reg.image(f"{repo}:v1")
+    pods.run_to_completion(core, namespace, puller("preload", image, node))
+
+    def submitted(api: client.CoreV1Api, name: str) -> dict[str, object]:
+        """Submit the pod through ``api``; its stored policy, final state and the registry requests it caused."""
+        since = datetime.now(UTC)
+        stored = api.create_namespaced_pod(namespace, puller(name, image, node)).spec.containers[0]
+        done = pods.wait_terminal(core, namespace, name, 180)
+        asked = [r for r in witness.requests(reg, since) if r.repository == repo]
+        return {
+            "stored imagePullPolicy": stored.image_pull_policy,
+            "registry asked": any(r.kind == "manifest" for r in asked),
+            "requests": [f"{r.method} {r.kind} {r.reference} -> {r.status}" for r in asked],
+            "state": pods.describe(done),
+        }
+
+    ours = submitted(core, "through-our-apiserver")
+    with (
+        exclusive("second-apiserver"),
+        admission.second_apiserver(node_exec, api_client, control_plane, ["AlwaysPullImages"]) as second,
+    ):
+        forced = submitted(client.CoreV1Api(second.api), "through-alwayspull")
+    evidence.observe(
+        documented={"with AlwaysPullImages": {"stored imagePullPolicy": "Always", "registry asked": True}},
+        observed={"our API server (AlwaysPullImages off)": ours, "with AlwaysPullImages": forced},
+        second_apiserver={"url": second.url, "--enable-admission-plugins": second.admission_plugins},
+        node=node,
+    )
+    assert ours["stored imagePullPolicy"] == "IfNotPresent" and not ours["registry asked"], f"baseline: {ours}"
+    assert forced["stored imagePullPolicy"] == "Always", f"AlwaysPullImages did not force Always: {forced}"
+    assert forced["registry asked"], f"the image already on the node was not pulled again: {forced}"
