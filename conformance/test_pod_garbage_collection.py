@@ -1,0 +1,202 @@
+"""Pod garbage collection (doc 003: "pod垃圾回收").
+
+Terminated pods stay until someone deletes them; the PodGC controller of kube-controller-manager deletes them
+beyond --terminated-pod-gc-threshold, and also cleans up orphan pods (bound to a node that does not exist) and
+unscheduled terminating pods. PodGC runs every 20 s and waits 40 s (quarantine) before it trusts that a node is
+gone (pkg/controller/podgc/gc_controller.go); it marks a pod Failed (kube-controller-manager in managedFields;
+for orphans with condition DisruptionTarget, reason DeletionByPodGC) before deleting it, so the watch shows who
+acted.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from fixtures import pods
+from fixtures.evidence import Evidence
+from fixtures.termination import PodRecorder, Snapshot, rel
+from fixtures.waits import WaitTimeout
+
+DEFAULT_THRESHOLD = 12500
+#: PodGC's period (gcCheckPeriod) in pkg/controller/podgc/gc_controller.go.
+PODGC_PERIOD = 20
+HOLD = "k8sdc.io/hold"
+
+
+def by_podgc(snap: Snapshot) -> bool:
+    """PodGC's mark: condition DisruptionTarget with reason DeletionByPodGC (orphans), or phase Failed written by
+    kube-controller-manager (nothing else in it writes the status of pods; a pod no kubelet runs has no other
+    writer)."""
+    if any("DeletionByPodGC" in c for c in snap.conditions):
+        return True
+    return snap.phase == "Failed" and "kube-controller-manager/Update" in snap.managers
+
+
+def unbound_pod(name: str, image: str, **meta: object) -> client.V1Pod:
+    """A pod no scheduler will bind: its schedulerName names no running scheduler."""
+    pod = pods.command_pod(name, image, ["sleep", "3600"], scheduler_name="k8sdc-no-such-scheduler")
+    for key, value in meta.items():
+        setattr(pod.metadata, key, value)
+    return pod
+
+
+@pytest.mark.slow
+@pytest.mark.claim("GC-TERMINAL-PODS-RETAINED")
+def test_terminated_pods_stay_until_deleted(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """ "For failed and succeeded pods, the corresponding API objects remain on the cluster's API server until a
+    human or controller process explicitly removes them." A Succeeded and a Failed pod, checked after 70 s (three
+    PodGC passes) and compared with the cluster's oldest terminated pods."""
+    for name, command in (("succeeded", ["true"]), ("failed", ["sh", "-c", "exit 3"])):
+        core.create_namespaced_pod(namespace, pods.command_pod(name, busybox_image, command))
+    phases = {n: pods.wait_terminal(core, namespace, n).status.phase for n in ("succeeded", "failed")}
+    finished = time.time()
+    time.sleep(max(0.0, finished + 3.5 * PODGC_PERIOD - time.time()))
+    later = {}
+    for name in phases:
+        try:
+            later[name] = core.read_namespaced_pod(name, namespace).status.phase
+        except ApiException as exc:
+            later[name] = f"gone ({exc.status})"
+    terminated = [p for p in core.list_pod_for_all_namespaces().items if p.status.phase in pods.TERMINAL]
+    oldest = min((p.metadata.creation_timestamp.timestamp() for p in terminated), default=None)
+    evidence.observe(
+        documented="terminated pods remain until explicitly deleted",
+        observed={"phases when finished": phases, f"after {round(time.time() - finished)} s": later},
+        terminated_pods_in_cluster=len(terminated),
+        oldest_terminated_pod_age_s=round(time.time() - oldest) if oldest else None,
+    )
+    assert phases == {"succeeded": "Succeeded", "failed": "Failed"}, phases
+    assert later == phases, f"terminated pods were removed without anyone deleting them: {later}"
+
+
+@pytest.mark.claim("GC-TERMINATED-THRESHOLD")
+@pytest.mark.needs("node_access")
+def test_terminated_pod_gc_threshold_is_a_controller_manager_setting(
+    core: client.CoreV1Api, node_exec: Callable[[str, list[str]], str], evidence: Evidence
+) -> None:
+    """ "PodGC … cleans up terminated Pods (Succeeded or Failed) when the number of Pods exceeds the configured
+    threshold (determined by terminated-pod-gc-threshold in the kube-controller-manager)." The running
+    kube-controller-manager's flags (its static pod) and its own --help (the setting and its default) are recorded.
+    Exercising the threshold is not done: it needs more terminated pods than the threshold (12500 by default)
+    cluster-wide, or a lower threshold for the whole cluster, which would delete other scenarios' terminated pods."""
+    kcm = core.list_namespaced_pod("kube-system", label_selector="component=kube-controller-manager").items
+    if not kcm:
+        evidence.not_applicable("no kube-controller-manager static pod visible in kube-system (managed control plane)")
+    pod = kcm[0]
+    flags = [
+        a for a in (pod.spec.containers[0].command or []) + (pod.spec.containers[0].args or []) if a.startswith("--")
+    ]
+    given = next((f.split("=", 1)[1] for f in flags if f.startswith("--terminated-pod-gc-threshold=")), None)
+    script = (
+        "id=$(ctr -n k8s.io containers ls -q 'labels.\"io.kubernetes.container.name\"==kube-controller-manager' "
+        '| head -1); ctr -n k8s.io tasks exec --exec-id k8sdc-help-$$ "$id" kube-controller-manager --help 2>&1 '
+        "| grep -A1 -- --terminated-pod-gc-threshold"
+    )
+    help_text = node_exec(pod.spec.node_name, ["sh", "-c", script]).strip()
+    default = None
+    if "(default " in help_text:
+        default = int(help_text.split("(default ", 1)[1].split(")", 1)[0])
+    terminated = sum(1 for p in core.list_pod_for_all_namespaces().items if p.status.phase in pods.TERMINAL)
+    effective = int(given) if given is not None else default
+    evidence.observe(
+        documented="kube-controller-manager --terminated-pod-gc-threshold bounds the number of terminated pods",
+        observed={
+            "flag on the running kube-controller-manager": given or "(not set: the default applies)",
+            "kube-controller-manager --help": help_text,
+            "effective threshold": effective,
+            "terminated pods in the cluster now": terminated,
+        },
+        controller_manager_flags=flags,
+    )
+    assert "--terminated-pod-gc-threshold" in help_text, "the running kube-controller-manager has no such setting"
+    assert default == DEFAULT_THRESHOLD, f"default threshold {default}, not {DEFAULT_THRESHOLD}"
+    evidence.not_applicable(
+        f"the setting exists (effective threshold {effective}, {terminated} terminated pods now); exercising it "
+        "needs more terminated pods than the threshold cluster-wide or lowering it for the whole cluster, which "
+        "would delete other scenarios' terminated pods"
+    )
+
+
+@pytest.mark.claim("GC-ORPHAN-PODS")
+def test_pods_bound_to_a_missing_node_are_collected(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """PodGC cleans up "orphan Pods — bound to a node which no longer exists". A pod created with spec.nodeName of a
+    node that does not exist; watched for up to 120 s."""
+    ghost = f"k8sdc-ghost-{uuid.uuid4().hex[:8]}"
+    name = "orphan"
+    core.create_namespaced_pod(namespace, pods.command_pod(name, busybox_image, ["sleep", "3600"], node_name=ghost))
+    t0 = time.time()
+    recorder = PodRecorder(core, namespace, name)
+    try:
+        removed: float | None = recorder.wait_deleted(120)
+    except WaitTimeout:
+        removed = None
+    recorder.stop()
+    marked = recorder.first(by_podgc)
+    rows = [(s.type, s.phase, s.conditions, s.managers, rel(s.at, t0)) for s in recorder.snapshots]
+    evidence.observe(
+        documented="the orphan pod is deleted by PodGC",
+        observed={
+            "removed (s after creation)": rel(removed, t0),
+            "marked by PodGC": rel(marked.at, t0) if marked else None,
+        },
+        watch=rows,
+        node=ghost,
+    )
+    assert removed is not None, f"the pod on missing node {ghost} still exists after 120 s: {rows[-1]}"
+    assert marked is not None, f"removed, but not by PodGC (no DeletionByPodGC mark): {rows}"
+
+
+@pytest.mark.claim("GC-UNSCHEDULED-TERMINATING")
+def test_unscheduled_terminating_pods_are_collected(
+    core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
+) -> None:
+    """PodGC cleans up "unscheduled terminating Pods" (003: "计划外终止的 Pod", a mistranslation). The API server
+    itself deletes a never-scheduled pod at once (grace 0), so PodGC only ever meets one held by a finalizer: an
+    unbound pod with a finalizer is deleted, and PodGC must act on it (mark it Failed, delete it) within 60 s; then
+    the test removes its finalizer."""
+    plain = "unbound-plain"
+    core.create_namespaced_pod(namespace, unbound_pod(plain, busybox_image))
+    t_plain = time.time()
+    core.delete_namespaced_pod(plain, namespace)
+    try:
+        core.read_namespaced_pod(plain, namespace)
+        plain_outcome = "still there after delete"
+    except ApiException as exc:
+        plain_outcome = f"gone at once ({exc.status}, {time.time() - t_plain:.2f} s)"
+    name = "unbound-held"
+    core.create_namespaced_pod(namespace, unbound_pod(name, busybox_image, finalizers=[HOLD]))
+    recorder = PodRecorder(core, namespace, name)
+    t0 = time.time()
+    try:
+        core.delete_namespaced_pod(name, namespace)
+        with suppress(WaitTimeout):
+            pods.wait_pod(core, namespace, name, lambda p: p.status.phase == "Failed", 60, "to be marked Failed")
+        time.sleep(1)
+        marked = recorder.first(by_podgc)
+    finally:
+        core.patch_namespaced_pod(name, namespace, {"metadata": {"finalizers": None}})
+    with_deadline = recorder.first(lambda s: s.deletion_timestamp is not None)
+    rows = [(s.type, s.phase, s.deletion_grace, s.managers, rel(s.at, t0)) for s in recorder.snapshots]
+    evidence.observe(
+        documented="PodGC cleans up unscheduled terminating pods",
+        observed={
+            "unbound pod without finalizer": plain_outcome,
+            "held pod after delete": {
+                "deletionGracePeriodSeconds": with_deadline.deletion_grace if with_deadline else None,
+                "PodGC acted (s after delete)": rel(marked.at, t0) if marked else None,
+            },
+        },
+        watch=rows,
+    )
+    assert marked is not None, f"PodGC did not act on the unscheduled terminating pod within 60 s: {rows}"
