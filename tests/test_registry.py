@@ -563,3 +563,26 @@ def test_no_password_in_witness_or_logs(
         assert password not in text, f"the password appears in the {what}"
         assert encoded not in text and "Authorization" not in text, f"an Authorization header appears in the {what}"
     print(f"scanned {sum(len(t) for t in texts.values())} characters: no password, no Authorization header")
+
+
+def test_a_challenged_request_keeps_its_401_beside_a_retry_with_credentials() -> None:
+    """containerd's anonymous HEAD (401) and its retry with credentials (200) share method, path and client: the
+    access log's 200 line belongs to the retry, not to the challenge."""
+    challenge = (
+        '{"http.request.id":"h1","http.request.method":"HEAD","http.request.remoteaddr":"172.19.0.3:41000",'
+        '"http.request.uri":"/v2/demo/app/manifests/v1","http.request.useragent":"containerd/v1.6.20",'
+        '"level":"warning","msg":"error authorizing context: basic authentication challenge for realm \\"k8sdc\\": '
+        'invalid authorization credential","time":"2026-11-22T01:30:00.100000000Z"}'
+    )
+    retry = (
+        '{"http.request.id":"h2","http.request.method":"HEAD","http.request.remoteaddr":"172.19.0.3:41002",'
+        '"http.request.uri":"/v2/demo/app/manifests/v1","http.request.useragent":"containerd/v1.6.20",'
+        '"http.response.duration":"1ms","http.response.status":200,"http.response.written":0,"level":"info",'
+        '"msg":"response completed","time":"2026-11-22T01:30:00.090000000Z"}'
+    )
+    access_200 = '172.19.0.3 - - [22/Nov/2026:01:30:00 +0000] "HEAD /v2/demo/app/manifests/v1 HTTP/1.1" 200 0 "" "c"'
+    access_401 = '172.19.0.3 - - [22/Nov/2026:01:30:00 +0000] "HEAD /v2/demo/app/manifests/v1 HTTP/1.1" 401 0 "" "c"'
+    base = datetime(2026, 11, 22, 1, 30, 0, tzinfo=UTC)
+    lines = [(base + timedelta(microseconds=i), t) for i, t in enumerate([retry, access_200, challenge, access_401])]
+    by_id = {r.request_id: r for r in witness.parse_lines(lines)}
+    assert (by_id["h1"].status, by_id["h2"].status) == (401, 200)
