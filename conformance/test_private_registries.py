@@ -438,7 +438,7 @@ def test_only_the_auths_section_is_used(
 # --- the kubelet credential provider (000, 001) -------------------------------------------------------------------
 
 
-@pytest.mark.claim("PRIV-CRED-PROVIDER-PLUGIN")
+@pytest.mark.claim("PRIV-CRED-PROVIDER-PLUGIN", "PRIV-VENDOR-EXTENSIONS")
 @pytest.mark.needs("node_access", "multi_node")
 def test_credential_provider_plugin_supplies_credentials(
     core: client.CoreV1Api,
@@ -449,6 +449,7 @@ def test_credential_provider_plugin_supplies_credentials(
     evidence: Evidence,
 ) -> None:
     """ "你可以配置 kubelet,以调用插件可执行文件的方式来动态获取容器镜像的仓库凭据 … 需要 kubelet 级别的配置才能启用。"
+    PRIV-VENDOR-EXTENSIONS: the plugin is such a local extension implementing node-to-registry authentication.
     The reconfigurable node's kubelet runs our exec plugin for provider.k8sdc.test (--image-credential-provider-config,
     matchImages); the plugin answers with bob's credentials. A pod without pull secrets pulls as bob; the plugin is
     not asked about an image outside matchImages; a node whose kubelet has no plugin cannot pull the image."""
