@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import pods
+from fixtures import capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import nodes, witness
@@ -132,11 +132,16 @@ def test_a_digest_pins_the_code(
 
 @pytest.mark.claim("IMG-NAME-TAG-MOVE-MIXES-VERSIONS")
 def test_a_moved_tag_can_mix_versions(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, caps: object, evidence: Evidence
+    core: client.CoreV1Api,
+    namespace: str,
+    reg: Registry,
+    run_id: str,
+    caps: capabilities.Capabilities,
+    evidence: Evidence,
 ) -> None:
     """ "…如果镜像仓库把镜像标签指向了新的代码 …你可能会看到有些 Pod 运行旧代码，有些 Pod 运行新代码":
     after the tag moves, a pod that pulls (Always) runs the new code while one started earlier ran the old."""
-    node = caps.schedulable_nodes[0]  # type: ignore[attr-defined]
+    node = caps.schedulable_nodes[0]
     repo = f"{run_id}/moving"
     image = reg.image(f"{repo}:t")
     pushed(reg, repo, "t", "v1")
@@ -198,7 +203,7 @@ def test_registry_host_and_port_in_the_name(
     namespace: str,
     reg: Registry,
     run_id: str,
-    caps: object,
+    caps: capabilities.Capabilities,
     node_exec: Callable[[str, list[str]], str],
     exclusive: Callable[[str], AbstractContextManager[None]],
     evidence: Evidence,
@@ -206,7 +211,7 @@ def test_registry_host_and_port_in_the_name(
     """ "镜像名称也可以包含所在仓库的主机名…还可以包含仓库的端口号，例如：fictional.registry.example:10443/imagename"
     The suite's registry, reached as ``open.k8sdc.test:10443`` (forwarded on the node), serves the pull; the same
     name with a port where nothing answers fails, so the port in the name is the one used."""
-    node = caps.schedulable_nodes[0]  # type: ignore[attr-defined]
+    node = caps.schedulable_nodes[0]
     repo = f"{run_id}/hostport-{uuid.uuid4().hex[:8]}"
     marker = f"host-and-port {repo}"  # content of this test alone: status.image names the first tag of an image ID
     pushed(reg, repo, "v1", marker)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import pods
+from fixtures import capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.images.crane import crane_session
@@ -33,9 +33,9 @@ def reg(registries: RunRegistries) -> Registry:
 
 
 @pytest.fixture
-def node(caps: object) -> str:
+def node(caps: capabilities.Capabilities) -> str:
     """One schedulable node, picked at random to spread the load; every pod of the scenario runs there."""
-    return random.choice(caps.schedulable_nodes)  # type: ignore[attr-defined]
+    return random.choice(caps.schedulable_nodes)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import admission, pods
+from fixtures import admission, capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
@@ -199,7 +199,7 @@ def test_always_pull_images_admission_forces_pulls(
     namespace: str,
     registries: RunRegistries,
     run_id: str,
-    caps: object,
+    caps: capabilities.Capabilities,
     node_exec: Callable[[str, list[str]], str],
     exclusive: Callable[[str], AbstractContextManager[None]],
     evidence: Evidence,
@@ -209,7 +209,7 @@ def test_always_pull_images_admission_forces_pulls(
     pod submitted with IfNotPresent through our API server runs it without asking the registry; the same pod
     submitted through the second server is stored with Always, and the kubelet asks the registry."""
     reg = registries.open
-    node = caps.schedulable_nodes[0]  # type: ignore[attr-defined]
+    node = caps.schedulable_nodes[0]
     control_plane = core.list_node(label_selector="node-role.kubernetes.io/control-plane").items[0].metadata.name
     repo = f"{run_id}/alwayspull-{uuid.uuid4().hex[:8]}"
     push.push_spec(reg.push_host, repo, "v1", push.marker_image(f"forced {repo}"), ca_cert=reg.ca_cert)

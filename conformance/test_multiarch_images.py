@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import pods
+from fixtures import capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
@@ -22,7 +22,12 @@ from fixtures.registry.shared import RunRegistries
 
 @pytest.mark.claim("IMG-ARCH-INDEX-SELECT")
 def test_an_index_gives_each_node_its_architecture(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, caps: object, evidence: Evidence
+    core: client.CoreV1Api,
+    namespace: str,
+    registries: RunRegistries,
+    run_id: str,
+    caps: capabilities.Capabilities,
+    evidence: Evidence,
 ) -> None:
     """ "镜像索引可以指向镜像的多个镜像清单，提供特定于体系结构版本的容器。…允许不同的系统基于它们所使用的机器体系结构
     取回正确的二进制镜像。" One name, an index of linux/amd64 and linux/arm64: every node runs the image of its own
@@ -33,7 +38,7 @@ def test_an_index_gives_each_node_its_architecture(
     # content of this test alone: the node names an image ID after the first repository it pulled it from
     markers = {platform: f"{marker} {repo}" for platform, marker in push.DEFAULT_MARKERS.items()}
     pushed = push.push_multiarch(reg.push_host, repo, "v1", markers, ca_cert=reg.ca_cert)
-    nodes: list[str] = caps.schedulable_nodes  # type: ignore[attr-defined]
+    nodes: list[str] = caps.schedulable_nodes
     arch = {n.metadata.name: n.status.node_info.architecture for n in core.list_node().items}
     since = datetime.now(UTC)
     for i, node in enumerate(nodes):
