@@ -139,15 +139,24 @@ class Removal:
     gone: float | None = None
     states: list[str] = field(default_factory=list)
     exit_codes: dict[str, int] = field(default_factory=dict)
+    stopped: float | None = None  # when the API first showed every container terminated
 
     def took(self) -> float | None:
         return rel(self.gone, self.asked)
 
+    def stopped_after(self) -> float | None:
+        """Seconds from the delete call until every container was terminated (the API object may stay longer while
+        the kubelet cleans up)."""
+        return rel(self.stopped, self.asked)
+
     def note(self, kind: str, pod: client.V1Pod) -> None:
         self.states.append(f"{round(time.time() - self.asked, 2)}s {kind} {pods.describe(pod)}")
-        for cs in pod.status.container_statuses or []:
+        statuses = pod.status.container_statuses or []
+        for cs in statuses:
             if cs.state and cs.state.terminated:
                 self.exit_codes[cs.name] = cs.state.terminated.exit_code
+        if self.stopped is None and statuses and all(cs.state and cs.state.terminated for cs in statuses):
+            self.stopped = time.time()
 
 
 def delete_pod(core: client.CoreV1Api, namespace: str, name: str) -> Removal:
@@ -853,7 +862,9 @@ def test_sleep_handler_pauses_before_the_container_stops(
     """ "Sleep: pauses the container for a period of time. A Beta feature enabled by the default-on
     PodLifecycleSleepAction feature gate." (doc 003). preStop ``sleep: {seconds: 5}`` on an image without a shell or
     sleep binary (so the kubelet, not the container, sleeps), grace 30 s: deletion takes at least 5 s and well
-    under 30 s. The gate's stage and the API's validation are recorded."""
+    under 30 s, counted until the containers have stopped (the kubelet may take longer to remove the pod object
+    from the API on a busy node: that is recorded, not judged). The gate's stage and the API's validation are
+    recorded."""
     metrics = kubectl("get", "--raw", "/metrics", check=False).stdout
     gate = re.findall(
         r'kubernetes_feature_enabled\{name="PodLifecycleSleepAction(?:AllowZero)?",stage="(\w*)"\} (\d)', metrics
@@ -880,15 +891,18 @@ def test_sleep_handler_pauses_before_the_container_stops(
         )
         result = rejection(partial(core.create_namespaced_pod, namespace, probe_pod, dry_run="All"))
         validation[f"seconds={secs}"] = "accepted" if result is None else f"{result[0]} {result[1][:160]}"
-    took = removal.took()
+    took = removal.stopped_after()
     observed = {
-        "pod removed (s after delete)": took,
+        "containers stopped (s after delete)": took,
+        "pod removed (s after delete)": removal.took(),
         "exit codes": removal.exit_codes,
         "feature gate metrics": gate_lines,
         "validation (grace 30)": validation,
     }
     evidence.observe(
-        documented=f"deletion takes >= {seconds} s and well under {grace} s", observed=observed, states=removal.states
+        documented=f"the containers stop >= {seconds} s after deletion and well under {grace} s",
+        observed=observed,
+        states=removal.states,
     )
     assert gate == [] or any(enabled == "1" for _, enabled in gate), f"PodLifecycleSleepAction is off: {gate_lines}"
     assert took is not None and seconds <= took <= seconds + 2 * SLACK, (
