@@ -905,7 +905,8 @@ def test_sleep_handler_pauses_before_the_container_stops(
         states=removal.states,
     )
     assert gate == [] or any(enabled == "1" for _, enabled in gate), f"PodLifecycleSleepAction is off: {gate_lines}"
-    assert took is not None and seconds <= took <= seconds + 2 * SLACK, (
+    # at least the sleep; and clearly before the grace period, which is when a hung handler would end
+    assert took is not None and seconds <= took <= grace * 2 / 3, (
         f"the sleep handler did not pause {seconds} s: {observed}"
     )
 

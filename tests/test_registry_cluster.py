@@ -22,6 +22,12 @@ def node_names(core: client.CoreV1Api) -> list[str]:
     return sorted(n.metadata.name for n in core.list_node().items)
 
 
+def untainted_node(core: client.CoreV1Api) -> str:
+    """A node without taints: not the control-plane, not the reconfigurable node, whose kubelet scenarios may
+    give node-level credentials at any moment (pods here name their node, which would bypass its taint)."""
+    return sorted(n.metadata.name for n in core.list_node().items if not n.spec.taints)[-1]
+
+
 @pytest.fixture(scope="module")
 def probe_repo(registries: RunRegistries, run_id: str) -> str:
     """One small image in both registries, under a repository of this run (concurrent runs share registries)."""
@@ -83,7 +89,7 @@ def test_wrong_password_is_a_401_with_the_user_named(
     registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
 ) -> None:
     name = registries.auth.names[0]
-    node = node_names(core)[-1]
+    node = untainted_node(core)
     repo = f"{run_id}/wrong-{uuid.uuid4().hex[:6]}"  # this test's own repository: the witness filters on it
     core.create_namespaced_secret(
         namespace, pullsecrets.dockerconfigjson_secret("wrong", {name: ("bob", "not-bobs-password")})
@@ -105,7 +111,7 @@ def test_multiarch_index_runs_the_amd64_variant(
 ) -> None:
     reg = registries.open
     image = push.push_multiarch(reg.push_host, f"{run_id}/multiarch", "v1", ca_cert=reg.ca_cert)
-    node = node_names(core)[-1]
+    node = untainted_node(core)
     pod = puller("arch", reg.image(f"{run_id}/multiarch@{image.index}"), node)
     pod.spec.containers[0].command = None  # the image's entrypoint prints its architecture
     core.create_namespaced_pod(namespace, pod)
@@ -119,7 +125,7 @@ def test_mutable_tag_resolves_to_the_newer_digest(
     registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
 ) -> None:
     reg = registries.open
-    node = node_names(core)[-1]
+    node = untainted_node(core)
     tag = f"{run_id}/mutable:{uuid.uuid4().hex[:6]}"
     repo, version = tag.split(":")
     push.push_spec(reg.push_host, repo, version, push.marker_image("first"), ca_cert=reg.ca_cert)

@@ -114,7 +114,14 @@ class Runner:
         path.write_text(f"kubernetes: {kubernetes}\nclaims: {json.dumps(claims)}\n", encoding="utf-8")
         return path
 
-    def __call__(self, *args: str, xdist: bool = False, run_id: str | None = "run-1", catalogue: bool = True) -> Run:
+    def __call__(
+        self,
+        *args: str,
+        xdist: bool = False,
+        subprocess: bool = False,
+        run_id: str | None = "run-1",
+        catalogue: bool = True,
+    ) -> Run:
         base = ["-p", "fixtures.verdicts", "-p", "no:cacheprovider", "--reports-dir", str(self.reports)]
         # in-process runs share this process, which has already imported fixtures.verdicts
         base += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -124,6 +131,8 @@ class Runner:
             base.append(f"--run-id={run_id}")
         if xdist:
             result = self.pytester.runpytest_subprocess(*base, "-n", "2", *args)
+        elif subprocess:
+            result = self.pytester.runpytest_subprocess(*base, *args)
         else:
             result = self.pytester.runpytest_inprocess(*base, *args)
         return Run(result, self.reports)
@@ -309,7 +318,9 @@ def test_evidence_is_attached_to_allure(run: Runner, pytester: pytest.Pytester) 
     pytest.importorskip("allure")
     pytester.makepyfile(test_evidence=EVIDENCE_TESTS)
     allure_dir = pytester.path / "allure"
-    run("--alluredir", str(allure_dir))
+    # in a subprocess: allure-pytest's listeners are process-wide, and this run's would also receive the results
+    # of the outer run when that one writes Allure results too (nox -s tests does)
+    run("--alluredir", str(allure_dir), subprocess=True)
     attachments = {p.read_text(encoding="utf-8") for p in allure_dir.glob("*-attachment.*")}
     assert "line 1\nline 2\n" in attachments
     assert any('"Pending"' in a for a in attachments)
