@@ -55,3 +55,24 @@ def test_cni_conflist_uses_the_node_pod_cidr() -> None:
     conf = json.loads(network.cni_conflist("10.244.7.0/24"))
     assert conf["plugins"][0]["type"] == "ptp"
     assert conf["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.244.7.0/24"}]]
+
+
+def test_up_waits_for_a_node_that_is_not_ready_instead_of_recreating(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scenario may make the reconfigurable node NotReady for a minute while other runs use the cluster."""
+    answers = [["node k8sdc-worker3 is not Ready"], ["node k8sdc-worker3 is not Ready"], []]
+    monkeypatch.setattr(kind, "health", lambda name, image: answers.pop(0))
+    monkeypatch.setattr(kind.time, "sleep", lambda seconds: None)
+    assert kind.settled_health("k8sdc", "img") == []
+    assert answers == []
+
+
+def test_up_does_not_wait_for_a_stopped_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def health(name: str, image: str) -> list[str]:
+        calls.append(name)
+        return ["node k8sdc-worker is exited"]
+
+    monkeypatch.setattr(kind, "health", health)
+    assert kind.settled_health("k8sdc", "img") == ["node k8sdc-worker is exited"]
+    assert calls == ["k8sdc"]
