@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,20 @@ def test_up_does_not_wait_for_a_stopped_node(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(kind, "health", health)
     assert kind.settled_health("k8sdc", "img") == ["node k8sdc-worker is exited"]
     assert calls == ["k8sdc"]
+
+
+def test_a_node_whose_mount_lost_its_host_side_is_broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout removed and cloned again: the node still shows the deleted files (another inode)."""
+    source = tmp_path / "credential-provider"
+    source.mkdir()
+    node = {"Name": "/k8sdc-worker3", "Mounts": [{"Type": "bind", "Source": str(source), "Destination": "/etc/x"}]}
+    inside = {"stat": kind.identity(source)}  # what `stat -c %i:%Z` shows in the node
+
+    def docker(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 0, stdout=inside["stat"] + "\n", stderr="")
+
+    monkeypatch.setattr(kind.subprocess, "run", docker)
+    assert kind.stale_mounts(node) == []
+    inside["stat"] = "4242:1"  # the node still shows the deleted directory; the path now names a new one
+    problems = kind.stale_mounts(node)
+    assert problems == [f"node k8sdc-worker3: /etc/x no longer shows {source} (removed or replaced)"]
