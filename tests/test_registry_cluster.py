@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import pods, pullsecrets
+from fixtures import capabilities, pods, pullsecrets
 from fixtures.images import push
 from fixtures.registry import witness
 from fixtures.registry.shared import RunRegistries
@@ -22,10 +22,10 @@ def node_names(core: client.CoreV1Api) -> list[str]:
     return sorted(n.metadata.name for n in core.list_node().items)
 
 
-def untainted_node(core: client.CoreV1Api) -> str:
-    """A node without taints: not the control-plane, not the reconfigurable node, whose kubelet scenarios may
-    give node-level credentials at any moment (pods here name their node, which would bypass its taint)."""
-    return sorted(n.metadata.name for n in core.list_node().items if not n.spec.taints)[-1]
+def untainted_node(caps: capabilities.Capabilities) -> str:
+    """A schedulable node: not the control-plane, not the reconfigurable node, whose kubelet scenarios may give
+    node-level credentials at any moment (pods here name their node, which would bypass its taint)."""
+    return caps.schedulable_nodes[-1]
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +86,14 @@ def test_every_name_pulls_on_every_node(
 
 
 def test_wrong_password_is_a_401_with_the_user_named(
-    registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
+    registries: RunRegistries,
+    core: client.CoreV1Api,
+    namespace: str,
+    run_id: str,
+    caps: capabilities.Capabilities,
 ) -> None:
     name = registries.auth.names[0]
-    node = untainted_node(core)
+    node = untainted_node(caps)
     repo = f"{run_id}/wrong-{uuid.uuid4().hex[:6]}"  # this test's own repository: the witness filters on it
     core.create_namespaced_secret(
         namespace, pullsecrets.dockerconfigjson_secret("wrong", {name: ("bob", "not-bobs-password")})
@@ -107,11 +111,15 @@ def test_wrong_password_is_a_401_with_the_user_named(
 
 
 def test_multiarch_index_runs_the_amd64_variant(
-    registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
+    registries: RunRegistries,
+    core: client.CoreV1Api,
+    namespace: str,
+    run_id: str,
+    caps: capabilities.Capabilities,
 ) -> None:
     reg = registries.open
     image = push.push_multiarch(reg.push_host, f"{run_id}/multiarch", "v1", ca_cert=reg.ca_cert)
-    node = untainted_node(core)
+    node = untainted_node(caps)
     pod = puller("arch", reg.image(f"{run_id}/multiarch@{image.index}"), node)
     pod.spec.containers[0].command = None  # the image's entrypoint prints its architecture
     core.create_namespaced_pod(namespace, pod)
@@ -122,10 +130,14 @@ def test_multiarch_index_runs_the_amd64_variant(
 
 
 def test_mutable_tag_resolves_to_the_newer_digest(
-    registries: RunRegistries, core: client.CoreV1Api, namespace: str, run_id: str
+    registries: RunRegistries,
+    core: client.CoreV1Api,
+    namespace: str,
+    run_id: str,
+    caps: capabilities.Capabilities,
 ) -> None:
     reg = registries.open
-    node = untainted_node(core)
+    node = untainted_node(caps)
     tag = f"{run_id}/mutable:{uuid.uuid4().hex[:6]}"
     repo, version = tag.split(":")
     push.push_spec(reg.push_host, repo, version, push.marker_image("first"), ca_cert=reg.ca_cert)
