@@ -16,6 +16,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 PYTHON = "3.11"
 EXPECTATIONS = "conformance/expected/1.35.yaml"
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 ALLURE_PREFIX = Path(".nox") / "allure"  # allure-commandline from the npm registry, installed once by the sessions
 
 
@@ -33,10 +34,19 @@ def _env() -> dict[str, str]:
     return {"PATH": path, "TESTCONTAINERS_RYUK_DISABLED": "true"}
 
 
+def _names_cluster(args: list[str]) -> bool:
+    """Whether the arguments or the environment name a cluster, kubectl's way (fixtures/target.py decides the same
+    in pytest): ``--kubeconfig``, ``--context``, ``$KUBECONFIG``, or running in a pod."""
+    if any(_option(args, name) is not None for name in ("--kubeconfig", "--context")):
+        return True
+    in_pod = os.environ.get("KUBERNETES_SERVICE_HOST") and Path(SERVICE_ACCOUNT_TOKEN).is_file()
+    return bool(os.environ.get("KUBECONFIG", "").strip() or in_pod)
+
+
 def _cluster_up(session: nox.Session, args: list[str]) -> None:
     """Bring the suite's kind cluster up before pytest, so its progress is visible (xdist hides workers' output);
-    pytest then finds it healthy and reuses it. Nothing to do against a user's cluster (--kubeconfig)."""
-    if not any(a == "--kubeconfig" or a.startswith("--kubeconfig=") for a in args):
+    pytest then finds it healthy and reuses it. Nothing to do against a cluster the user named."""
+    if not _names_cluster(args):
         session.run("python", "-m", "fixtures.cluster", "up", env=_env())
 
 
@@ -109,9 +119,14 @@ def _pytest_with_reports(session: nox.Session, args: list[str]) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The project's own tests, then the conformance scenarios against the local cluster (reports, the Allure
-    report included, in reports/out/<run-id>/)."""
+    """The project's own tests, then the conformance scenarios against the suite's own cluster (reports, the Allure
+    report included, in reports/out/<run-id>/); tests/test_plain_cluster.py also runs a subset through the plain
+    cluster's kubeconfig. The project's
+    tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
     _install(session)
+    if os.environ.get("KUBECONFIG"):
+        session.log("nox -s tests uses the suite's own clusters: ignoring $KUBECONFIG")
+        os.environ.pop("KUBECONFIG")
     _cluster_up(session, session.posargs)
     args = [*_workers(session.posargs), f"--expectations={EXPECTATIONS}", *session.posargs]
     _pytest_with_reports(session, ["tests", "conformance", *args])
@@ -145,6 +160,14 @@ def report(session: nox.Session) -> None:
         return
     cli = _allure_cli(session)
     session.run("python", "-m", "reports", *(["--allure", cli] if cli else ["--no-allure"]), *args)
+
+
+@nox.session(python=PYTHON)
+def images(session: nox.Session) -> None:
+    """``nox -s images -- --list | --save DIR | --push REPO [--registry-ca FILE] [--registry-credentials FILE]``:
+    the instrument images a run starts in the cluster, for a mirror (see ``--image-repository``)."""
+    _install(session)
+    session.run("python", "-m", "fixtures.images", *(session.posargs or ["--list"]), env=_env())
 
 
 @nox.session(python=PYTHON)

@@ -21,7 +21,7 @@ from fixtures import credential_matrix as cm
 from fixtures.capabilities import Capabilities
 from fixtures.credential_matrix import Entry, Row
 from fixtures.evidence import Evidence
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import RegistrySet
 
 M = "my-registry.test"
 K = "kubernetes.test"
@@ -40,7 +40,7 @@ def alice(pattern: str) -> tuple[Entry, ...]:
 def run_rows(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     run_id: str,
     evidence: Evidence,
     rows: Sequence[Row],
@@ -101,7 +101,7 @@ PATH_PREFIX_ROWS = (
 
 @pytest.mark.claim("GLOB-PATH-PREFIX")
 def test_auths_keys_match_path_prefixes(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """GLOB-PATH-PREFIX: "Kubernetes 允许 glob URLs 以及前缀匹配的路径": the key ``R/images`` covers ``R/images``,
     ``R/images/my-image`` and ``R/images/another-image``, not ``R/other/img`` (``R/images-extra/x`` recorded)."""
@@ -143,7 +143,7 @@ LABEL_COUNT_ROWS = (
 
 @pytest.mark.claim("GLOB-HOST-LABEL-COUNT")
 def test_a_glob_matches_one_subdomain_per_star_dot(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """GLOB-HOST-LABEL-COUNT (001): "匹配的子域名数量必须等于 glob 模式(*.)的数量": ``*.kubernetes.io`` matches
     abc.kubernetes.io but not kubernetes.io; ``*.*.kubernetes.io`` matches abc.def.kubernetes.io but not
@@ -166,7 +166,7 @@ EXAMPLE_001_ROWS = (
 
 @pytest.mark.claim("GLOB-EXAMPLE-001")
 def test_example_of_001(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """GLOB-EXAMPLE-001: with keys ``my-registry.io/images`` and ``*.my-registry.io/images``, my-registry.io/images,
     .../images/my-image, .../images/another-image and sub.my-registry.io/images/my-image match ("会匹配成功"), and
@@ -199,7 +199,7 @@ EXAMPLE_000_ROWS = (
 
 @pytest.mark.claim("GLOB-EXAMPLE-000")
 def test_example_of_000_and_002(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """GLOB-EXAMPLE-000 (000, 002): the key ``*my-registry.io/images`` matches my-registry.io/images,
     .../images/my-image, .../images/another-image, sub.my-registry.io/images/my-image and
@@ -229,7 +229,7 @@ SYNTAX_ROWS = (
 def test_host_pattern_grammar(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     run_id: str,
     evidence: Evidence,
     caps: Capabilities,
@@ -272,7 +272,7 @@ PORT_ROWS = (
 
 @pytest.mark.claim("GLOB-PATH-PREFIX")
 def test_ports_in_auths_keys(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """GLOB-PATH-PREFIX: auths keys are URLs, so a key ``host:port`` matches images named ``host:port/...``
     (documents 000/002 name ports in keys; rows no document covers are recorded, not asserted). The nodes trust
@@ -300,7 +300,7 @@ FALLBACK_ROWS = (
 
 @pytest.mark.claim("GLOB-SEQUENTIAL-FALLBACK")
 def test_every_matching_credential_is_tried_in_turn(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """GLOB-SEQUENTIAL-FALLBACK: "kubelet 为每个找到的凭据的镜像按顺序拉取" — with keys ``my-registry.io/images`` and
     ``my-registry.io/images/subpath``, "如果一个容器指定了要拉取的镜像 my-registry.io/images/subpath/my-image,

@@ -18,12 +18,11 @@ from fixtures import capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import nodes, witness
-from fixtures.registry.server import Registry
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import Registry, RegistrySet
 
 
 @pytest.fixture
-def reg(registries: RunRegistries) -> Registry:
+def reg(registries: RegistrySet) -> Registry:
     return registries.open
 
 

@@ -20,8 +20,7 @@ from fixtures import pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
-from fixtures.registry.server import Registry
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import Registry, RegistrySet
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout, wait_for
 
@@ -37,7 +36,7 @@ SLOW_POLL = 60.0
 
 
 @pytest.fixture
-def reg(registries: RunRegistries) -> Registry:
+def reg(registries: RegistrySet) -> Registry:
     return registries.open
 
 
@@ -197,7 +196,7 @@ def test_an_invalid_image_name_backs_off(
 
 @pytest.mark.claim("IMG-BO-CAUSE-NO-SECRET")
 def test_a_private_image_without_pull_secret_backs_off(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """ "…或从私有仓库拉取而没有 imagePullSecret": a private image, no imagePullSecrets: ImagePullBackOff, the
     registry refused the (anonymous) requests with 401."""

@@ -22,13 +22,12 @@ from fixtures.images import push
 from fixtures.images.crane import crane_session
 from fixtures.images.layers import busybox_layer, marker_layer
 from fixtures.registry import witness
-from fixtures.registry.server import Registry
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import Registry, RegistrySet
 from fixtures.waits import wait_for
 
 
 @pytest.fixture
-def reg(registries: RunRegistries) -> Registry:
+def reg(registries: RegistrySet) -> Registry:
     return registries.open
 
 

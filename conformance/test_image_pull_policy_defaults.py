@@ -19,7 +19,7 @@ from fixtures import admission, capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import RegistrySet
 
 DIGEST = "sha256:" + "0" * 64
 
@@ -197,7 +197,7 @@ def test_always_pull_images_admission_forces_pulls(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     run_id: str,
     caps: capabilities.Capabilities,
     node_exec: Callable[[str, list[str]], str],

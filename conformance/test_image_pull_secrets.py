@@ -20,13 +20,13 @@ from fixtures.apicalls import rejection
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import RegistrySet
 
 PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
 
 
 @pytest.fixture(scope="module")
-def private_image(registries: RunRegistries, run_id: str) -> str:
+def private_image(registries: RegistrySet, run_id: str) -> str:
     """A repository of this run in the auth registry (reference without host: ``<repo>:v1``)."""
     reg = registries.auth
     repo = f"{run_id}/private"
@@ -61,7 +61,7 @@ def pull_outcome(core: client.CoreV1Api, namespace: str, pod: client.V1Pod) -> s
     return str(final.status.container_statuses[0].state.waiting.reason)
 
 
-def users_seen(registries: RunRegistries, repo: str, since: datetime) -> list[str | None]:
+def users_seen(registries: RegistrySet, repo: str, since: datetime) -> list[str | None]:
     """Who the registry saw fetch manifests of ``repo`` (None: anonymous or refused)."""
     return [r.user for r in witness.requests(registries.auth, since) if r.repository == repo and r.kind == "manifest"]
 
@@ -70,7 +70,7 @@ def users_seen(registries: RunRegistries, repo: str, since: datetime) -> list[st
 def test_pull_secrets_come_from_the_pod_namespace(
     core: client.CoreV1Api,
     make_namespace: Callable[[], str],
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     evidence: Evidence,
 ) -> None:
@@ -94,7 +94,7 @@ def test_pull_secrets_come_from_the_pod_namespace(
 
 @pytest.mark.claim("SECRET-ALLOWED-TYPES")
 def test_only_docker_config_secret_types_are_used(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, private_image: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
 ) -> None:
     """Pull secrets are of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; an Opaque secret with
     the same content is not used."""
@@ -145,7 +145,7 @@ def test_docker_config_secrets_must_carry_valid_data(
     assert all(r is not None and r[0] == 422 for r in results.values()), results
 
 
-def kubectl_registry_secret(kubectl: Callable[..., object], namespace: str, registries: RunRegistries) -> str:
+def kubectl_registry_secret(kubectl: Callable[..., object], namespace: str, registries: RegistrySet) -> str:
     """The documented command, for the auth registry's first name; returns that name."""
     reg = registries.auth
     kubectl(
@@ -167,7 +167,7 @@ def kubectl_registry_secret(kubectl: Callable[..., object], namespace: str, regi
 def test_kubectl_create_secret_docker_registry(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     kubectl: Callable[..., object],
     evidence: Evidence,
@@ -195,7 +195,7 @@ def test_kubectl_create_secret_docker_registry(
 def test_kubectl_registry_secret_serves_one_registry(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     kubectl: Callable[..., object],
     evidence: Evidence,
@@ -217,7 +217,7 @@ def test_kubectl_registry_secret_serves_one_registry(
 def test_a_docker_config_file_imports_as_a_secret(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     kubectl: Callable[..., object],
     evidence: Evidence,
@@ -286,7 +286,7 @@ def test_serviceaccount_pull_secrets_are_added_to_its_pods(
 
 @pytest.mark.claim("SECRET-VIRTUAL-CONFIG-MERGE")
 def test_pull_secrets_merge_into_one_virtual_config(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, private_image: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
 ) -> None:
     """ "The kubelet merges the imagePullSecrets into a single virtual .docker/config.json": one secret per
     registry serves a pod with images from both, and of two secrets for one registry the working one is used."""

@@ -26,7 +26,7 @@ from kubernetes import client
 
 from fixtures import pull_overlap as po
 from fixtures.evidence import Evidence
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import RegistrySet
 
 Exclusive = Callable[[str], AbstractContextManager[None]]
 PULL_MODE = "k8sdc.io/pull-mode"
@@ -60,7 +60,7 @@ def reconfigurable_node(core: client.CoreV1Api) -> str:
 def measure(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     exclusive: Exclusive,
     pod_list: Sequence[client.V1Pod],
     references: Sequence[str],
@@ -87,7 +87,7 @@ def test_serial_kubelet_pulls_one_image_at_a_time(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
     tmp_path: Path,
@@ -119,7 +119,7 @@ def test_two_serial_nodes_pull_the_same_image_at_once(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
     tmp_path: Path,
@@ -153,7 +153,7 @@ def test_parallel_kubelet_pulls_images_at_once(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
     tmp_path: Path,
@@ -181,7 +181,7 @@ def test_one_pod_never_pulls_its_images_in_parallel(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
     tmp_path: Path,
@@ -218,7 +218,7 @@ def test_max_parallel_image_pulls_caps_concurrent_pulls(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
     tmp_path: Path,
@@ -259,7 +259,7 @@ def test_parallel_pulls_are_unlimited_by_default(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
     node_exec: po.NodeExec,

@@ -17,14 +17,14 @@ from fixtures import capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import RegistrySet
 
 
 @pytest.mark.claim("IMG-ARCH-INDEX-SELECT")
 def test_an_index_gives_each_node_its_architecture(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     run_id: str,
     caps: capabilities.Capabilities,
     evidence: Evidence,

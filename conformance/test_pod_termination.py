@@ -23,7 +23,7 @@ from kubernetes.client.rest import ApiException
 from fixtures import pods
 from fixtures import termination as term
 from fixtures.evidence import Evidence
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import RegistrySet
 from fixtures.termination import LogFollower, PodRecorder
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout, wait_for
@@ -215,7 +215,7 @@ def test_term_goes_to_the_main_process_of_every_container(
 def test_image_stopsignal_is_sent_instead_of_term(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     run_id: str,
     started: Callable,
     evidence: Evidence,

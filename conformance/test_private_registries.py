@@ -30,7 +30,7 @@ from fixtures.capabilities import kubelet_config
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
-from fixtures.registry.shared import RunRegistries
+from fixtures.registry.service import RegistrySet
 
 Exclusive = Callable[[str], AbstractContextManager[None]]
 PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
@@ -53,12 +53,12 @@ def reconfigurable(core: client.CoreV1Api, exclusive: Exclusive) -> Iterator[str
 
 
 @pytest.fixture
-def private_image(registries: RunRegistries, run_id: str) -> str:
+def private_image(registries: RegistrySet, run_id: str) -> str:
     """A repository of its own in the auth registry, pushed by alice (reference without host: ``<repo>:v1``)."""
     return push_private(registries, run_id)
 
 
-def push_private(registries: RunRegistries, run_id: str) -> str:
+def push_private(registries: RegistrySet, run_id: str) -> str:
     """Push a private image to a new repository of the auth registry as alice; returns ``<repo>:v1``.
 
     Its content is unique too: the kubelet keeps its pull records by image ID, so an image with the same content
@@ -121,10 +121,10 @@ def outcome_of(core: client.CoreV1Api, namespace: str, name: str, timeout: float
     return str(next(r for r in waiting if r in PULL_FAILED | NEVER_PULL))
 
 
-def manifest_requests(registries: RunRegistries, repo: str, since: datetime) -> list[dict[str, Any]]:
+def manifest_requests(registries: RegistrySet, repo: str, since: datetime) -> list[dict[str, Any]]:
     """The auth registry's manifest requests for ``repo``: node, method, status, user (never a password)."""
     reg = registries.auth
-    names = witness.client_names(reg.network)
+    names = reg.client_names()
     return [
         {
             "node": names.get(r.remote_ip, r.remote_ip),
@@ -191,7 +191,7 @@ CFG_PATHS = [f"{KUBELET_ROOT}/.dockercfg", "/.dockercfg", "/root/.dockercfg"]
 def test_node_credentials_let_every_pod_on_the_node_pull(
     core: client.CoreV1Api,
     make_namespace: Callable[[], str],
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     reconfigurable: str,
     evidence: Evidence,
@@ -236,7 +236,7 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
 def test_pods_fail_on_nodes_without_the_config(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     reconfigurable: str,
     evidence: Evidence,
@@ -274,7 +274,7 @@ def test_pods_fail_on_nodes_without_the_config(
 def test_the_documented_verification_pod(
     core: client.CoreV1Api,
     make_namespace: Callable[[], str],
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     reconfigurable: str,
     evidence: Evidence,
@@ -322,7 +322,7 @@ def test_the_documented_verification_pod(
 def test_kubelet_reads_docker_config_from_the_documented_paths(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     reconfigurable: str,
     evidence: Evidence,
@@ -390,7 +390,7 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
 def test_only_the_auths_section_is_used(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     reconfigurable: str,
     evidence: Evidence,
@@ -443,7 +443,7 @@ def test_only_the_auths_section_is_used(
 def test_credential_provider_plugin_supplies_credentials(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     reconfigurable: str,
     evidence: Evidence,
@@ -502,7 +502,7 @@ def test_credential_provider_plugin_supplies_credentials(
 def test_images_pre_pulled_by_root_are_usable_by_every_pod(
     core: client.CoreV1Api,
     make_namespace: Callable[[], str],
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     evidence: Evidence,
 ) -> None:
@@ -540,7 +540,7 @@ def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     make_namespace: Callable[[], str],
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     evidence: Evidence,
 ) -> None:
@@ -582,7 +582,7 @@ def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
 @pytest.mark.claim("PRIV-PREPULLED-SAME-ON-ALL-NODES")
 @pytest.mark.needs("node_access", "multi_node")
 def test_pre_pulled_images_must_be_on_every_node(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, private_image: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
 ) -> None:
     """ "如果你希望使用提前拉取镜像的方法代替仓库认证,就必须保证集群中所有节点提前拉取的镜像是相同的。" The image is
     pre-pulled on one node only: a pod without pull secrets (imagePullPolicy Never) runs there and cannot start on
@@ -607,7 +607,7 @@ def test_pre_pulled_images_must_be_on_every_node(
 @pytest.mark.claim("PRIV-PULLSECRET-ONLY-OWNER")
 @pytest.mark.needs("multi_node")
 def test_only_pods_with_their_own_key_pull(
-    core: client.CoreV1Api, namespace: str, registries: RunRegistries, private_image: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
 ) -> None:
     """ "只有提供自己密钥的 Pod 才能访问私有仓库": of two pods on one node pulling the private image (Always), the one
     with imagePullSecrets runs, the one without fails to pull."""
@@ -646,7 +646,7 @@ def test_public_images_need_no_configuration(evidence: Evidence) -> None:
 def test_an_open_internal_registry_needs_no_configuration(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     push_image: Callable[..., str],
     evidence: Evidence,
 ) -> None:
@@ -686,7 +686,7 @@ def test_an_open_internal_registry_needs_no_configuration(
 def test_pull_secrets_and_node_config_are_merged(
     core: client.CoreV1Api,
     namespace: str,
-    registries: RunRegistries,
+    registries: RegistrySet,
     private_image: str,
     reconfigurable: str,
     evidence: Evidence,
@@ -732,7 +732,7 @@ def test_always_pull_images_keeps_tenants_images_apart(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     make_namespace: Callable[[], str],
-    registries: RunRegistries,
+    registries: RegistrySet,
     run_id: str,
     node_exec: Callable[[str, list[str]], str],
     exclusive: Exclusive,
