@@ -20,7 +20,7 @@ from fixtures.apicalls import rejection
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
-from fixtures.registry.service import RegistrySet
+from fixtures.registry.service import RegistrySet, unrelated_name
 
 PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
 
@@ -202,7 +202,7 @@ def test_kubectl_registry_secret_serves_one_registry(
 ) -> None:
     """The secret ``kubectl create secret docker-registry`` makes "only works with a single private registry"."""
     server = kubectl_registry_secret(kubectl, namespace, registries)
-    other = registries.auth.names[4]  # another host name: to the kubelet, another registry
+    other = unrelated_name(registries.auth)  # another host name: to the kubelet, another registry
     config = pullsecrets.stored_config(core.read_namespaced_secret("regcred", namespace))
     outcome = pull_outcome(core, namespace, puller("other", f"{other}/{private_image}", ["regcred"]))
     evidence.observe(
@@ -228,7 +228,7 @@ def test_a_docker_config_file_imports_as_a_secret(
     from pathlib import Path
 
     reg = registries.auth
-    first, second = reg.names[0], reg.names[4]
+    first, second = reg.names[0], unrelated_name(reg)
     config = Path(str(tmp_path)) / "config.json"
     config.write_text(
         json.dumps(pullsecrets.docker_config({first: ("alice", reg.users["alice"]), second: ("bob", reg.users["bob"])}))
@@ -291,7 +291,7 @@ def test_pull_secrets_merge_into_one_virtual_config(
     """ "The kubelet merges the imagePullSecrets into a single virtual .docker/config.json": one secret per
     registry serves a pod with images from both, and of two secrets for one registry the working one is used."""
     reg = registries.auth
-    first, second = reg.names[0], reg.names[4]
+    first, second = reg.names[0], unrelated_name(reg)
     alice, bob = ("alice", reg.users["alice"]), ("bob", reg.users["bob"])
     for name, auths in (
         ("for-first", {first: alice}),

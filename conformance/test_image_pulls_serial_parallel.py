@@ -26,6 +26,7 @@ from kubernetes import client
 
 from fixtures import pull_overlap as po
 from fixtures.evidence import Evidence
+from fixtures.nodes import schedulable
 from fixtures.registry.service import RegistrySet
 
 Exclusive = Callable[[str], AbstractContextManager[None]]
@@ -43,11 +44,17 @@ def nodes_labelled(core: client.CoreV1Api, selector: str, reconfigurable: bool =
     )
 
 
-def pull_mode_node(core: client.CoreV1Api, mode: str) -> str:
+def pull_mode_node(core: client.CoreV1Api, api_client: client.ApiClient, mode: str) -> str:
+    """A schedulable node whose kubelet pulls ``mode`` (serial: serializeImagePulls true, the default; parallel:
+    false), as its running configuration says (/configz); on the suite's cluster the node labelled so."""
     names = nodes_labelled(core, f"{PULL_MODE}={mode}")
-    if not names:
-        pytest.skip(f"needs a node labelled {PULL_MODE}={mode} (the suite's kind cluster has one)")
-    return names[0]
+    if names:
+        return names[0]
+    serial = mode == "serial"
+    for node in sorted(n.metadata.name for n in core.list_node().items if schedulable(n)):
+        if (po.pull_settings(api_client, node)["serializeImagePulls"] is not False) == serial:
+            return node
+    pytest.skip(f"no schedulable node pulls images {mode}ly (kubelet serializeImagePulls: {str(serial).lower()})")
 
 
 def reconfigurable_node(core: client.CoreV1Api) -> str:
@@ -96,7 +103,7 @@ def test_serial_kubelet_pulls_one_image_at_a_time(
     """ "By default, the kubelet pulls images serially … sends only one image pull request to the image service at
     a time. Other image pull requests have to wait." Two pods with different images, created together on the node
     with kubelet defaults: the registry serves the second image only after the first."""
-    node = pull_mode_node(core, "serial")
+    node = pull_mode_node(core, api_client, "serial")
     settings = po.pull_settings(api_client, node)
     images = po.push_unique(push_image, tmp_path, ["a", "b"])
     pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
@@ -127,7 +134,7 @@ def test_two_serial_nodes_pull_the_same_image_at_once(
 ) -> None:
     """ "Even when you use serialized image pulls, two different nodes can pull the same image in parallel." The
     same image on the two serial nodes (the serial worker and the reconfigurable node at its defaults), at once."""
-    first, second = pull_mode_node(core, "serial"), reconfigurable_node(core)
+    first, second = pull_mode_node(core, api_client, "serial"), reconfigurable_node(core)
     images = po.push_unique(push_image, tmp_path, ["same"])
     ref = images["same"]
     with exclusive("reconfigurable-node"):
@@ -162,7 +169,7 @@ def test_parallel_kubelet_pulls_images_at_once(
     """ "When serializeImagePulls is set to false, the kubelet sends image pull requests to the image service
     immediately, and multiple images are pulled at the same time." Two pods with different images on the node
     configured with serializeImagePulls: false: both downloads run at once."""
-    node = pull_mode_node(core, "parallel")
+    node = pull_mode_node(core, api_client, "parallel")
     settings = po.pull_settings(api_client, node)
     if settings["serializeImagePulls"] is not False:
         pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
@@ -191,7 +198,7 @@ def test_one_pod_never_pulls_its_images_in_parallel(
     container … will not be pulled in parallel. However, if you have two Pods that use different images, the kubelet
     pulls the images in parallel." On the parallel node: a pod with an init container (image A) and two app
     containers (B, C) next to a second pod (D): A, B and C never overlap each other; D overlaps one of them."""
-    node = pull_mode_node(core, "parallel")
+    node = pull_mode_node(core, api_client, "parallel")
     settings = po.pull_settings(api_client, node)
     if settings["serializeImagePulls"] is not False:
         pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
@@ -227,7 +234,7 @@ def test_max_parallel_image_pulls_caps_concurrent_pulls(
     """ "When maxParallelImagePulls is set to n, only n images can be pulled at the same time, and any image pull
     beyond n has to wait until at least one ongoing image pull is complete." n+1 pods with different images on the
     parallel node: n downloads at once, never more."""
-    node = pull_mode_node(core, "parallel")
+    node = pull_mode_node(core, api_client, "parallel")
     settings = po.pull_settings(api_client, node)
     limit = settings["maxParallelImagePulls"]
     if settings["serializeImagePulls"] is not False or not isinstance(limit, int) or limit < 2:

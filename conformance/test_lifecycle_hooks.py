@@ -757,14 +757,14 @@ def test_http_handler_is_sent_by_the_kubelet(
     namespace: str,
     busybox_image: str,
     shellless_image: str,
-    caps: Any,
-    request: pytest.FixtureRequest,
     evidence: Evidence,
 ) -> None:
     """ "HTTP - Executes an HTTP request against a specific endpoint on the Container." "httpGet and tcpSocket are
     executed by the kubelet process, exec in the container." A shell-less container (only ``pause``) has a postStart
     httpGet with no host (the pod's IP), port 8080: a recorder sidecar in the same pod logs the request's source
-    address and User-Agent. It comes from the node, not from the pod, with User-Agent kube-lifecycle/<version>."""
+    address and User-Agent. It comes from the node, not from the pod, with User-Agent kube-lifecycle/<version>. The
+    node's addresses are those a hostNetwork pod on that node sees (any of its interfaces may be the source: the pod
+    network's gateway on a ptp CNI)."""
     from fixtures.hook_recorder import PORT, recorder_container
 
     sidecar = recorder_container(busybox_image)
@@ -778,11 +778,9 @@ def test_http_handler_is_sent_by_the_kubelet(
     running = start(core, namespace, pod)
     rec = HookRecorder(core, namespace, "http-hook", running.status.pod_ip)
     got = rec.wait("from-kubelet", timeout=30)
-    node_addresses = {running.status.host_ip}
-    if caps.node_access:
-        node_exec: NodeExec = request.getfixturevalue("node_exec")
-        addresses = node_exec(running.spec.node_name, ["ip", "-4", "-o", "addr"])
-        node_addresses |= {a for a in re.findall(r"inet ([\d.]+)/", addresses) if not a.startswith("127.")}
+    node_addresses = {running.status.host_ip} | pods.node_addresses(
+        core, namespace, running.spec.node_name, busybox_image
+    )
     version = client.VersionApi(core.api_client).get_code()
     observed = {
         "source address": got[0].remote,

@@ -30,7 +30,7 @@ from fixtures.capabilities import kubelet_config
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.registry import witness
-from fixtures.registry.service import RegistrySet
+from fixtures.registry.service import RegistrySet, unrelated_name
 
 Exclusive = Callable[[str], AbstractContextManager[None]]
 PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
@@ -695,7 +695,7 @@ def test_pull_secrets_and_node_config_are_merged(
     config.json has bob for one registry name, the pod's secret alice for another: a pod with a container from
     each pulls both, as bob and as alice."""
     reg, node = registries.auth, reconfigurable
-    by_node, by_secret = reg.names[0], reg.names[4]
+    by_node, by_secret = reg.names[0], unrelated_name(reg)
     repo = private_image.split(":")[0]
     core.create_namespaced_secret(
         namespace, pullsecrets.dockerconfigjson_secret("regcred", {by_secret: ("alice", reg.users["alice"])})

@@ -24,8 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "conformance" / "expected" / "1.35.yaml"
 pytestmark = pytest.mark.cluster
 
-#: Areas whose scenarios need only the API and the busybox instrument image: what a user's cluster gives at once.
-AREAS = ("ENV", "POD", "ANN", "CTR")
+#: One area per instrument a user's cluster gets from the suite: the busybox image (ENV), pushed test images (CTR),
+#: the in-cluster registries with their witness (IMG-POL), the htpasswd registry and pull secrets (SECRET).
+AREAS = ("ENV", "CTR", "IMG-POL", "SECRET")
 #: Claims of those areas whose verdict differs on the plain cluster for a reason of its configuration, not of the
 #: suite (claim -> the difference).
 DIFFERENCES: dict[str, str] = {}
