@@ -83,54 +83,36 @@ def test_merged_list_errors_are_one_line(tmp_path: Path) -> None:
         preflight.load(target.ClusterTarget((tmp_path / "nope",), None, None, "$KUBECONFIG"))
 
 
-def test_a_run_names_its_cluster_first(tmp_path: Path) -> None:
-    """The run's first line says which cluster and why (here $KUBECONFIG names an unreachable one, so the run stops
-    right after, with one line)."""
-    kc = kubeconfig(tmp_path / "kc", {"far": "https://127.0.0.1:9"}, current="far")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "conformance",
-            "-q",
-            "--claim=ENV-HOSTNAME-IS-POD-NAME",
-        ],
+def run_pytest(args: list[str], kubeconfig_env: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """The suite's pytest in a subprocess with only ``$KUBECONFIG`` naming a cluster."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "KUBECONFIG": str(kc), "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "KUBECONFIG": kubeconfig_env, "HOME": str(home)},
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
+
+
+def test_a_run_names_its_cluster_first(tmp_path: Path) -> None:
+    """The run's first line says which cluster and why; here $KUBECONFIG names an unreachable one, so the run stops
+    right after it, with one error line."""
+    kc = kubeconfig(tmp_path / "kc", {"far": "https://127.0.0.1:9"}, current="far")
+    proc = run_pytest(["conformance", "-q", "--claim=ENV-HOSTNAME-IS-POD-NAME"], str(kc), tmp_path)
     assert proc.returncode != 0
+    first = proc.stdout.splitlines()[0] if proc.stdout else ""
+    assert first == f"cluster: kubeconfig {kc} at https://127.0.0.1:9 (named by $KUBECONFIG)", proc.stdout
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("ERROR:")]
-    assert errors == [
-        f"ERROR: kubeconfig {kc}: cannot reach the API server at https://127.0.0.1:9 (" + errors[0].split("(", 1)[-1]
-    ], proc.stderr
+    assert len(errors) == 1 and errors[0].startswith(
+        f"ERROR: kubeconfig {kc}: cannot reach the API server at https://127.0.0.1:9 ("
+    ), proc.stderr
 
 
 def test_list_images_touches_no_cluster(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--list-images",
-            "--image-repository=mirror.test:5000/k8sdc/",
-        ],
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "KUBECONFIG": str(tmp_path / "none"), "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    proc = run_pytest(["--list-images", "--image-repository=mirror.test:5000/k8sdc/"], str(tmp_path / "none"), tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.split()
     assert lines and all(ln.startswith("mirror.test:5000/k8sdc/") for ln in lines), proc.stdout
-    assert any("/busybox:" in ln for ln in lines)
+    assert {ln.split("/")[-1].split(":")[0] for ln in lines} == {"busybox", "registry", "relay"}
