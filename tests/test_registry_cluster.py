@@ -5,6 +5,8 @@ credentials show up in the witness; a multi-arch index runs its amd64 variant; a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import pytest
@@ -49,24 +51,31 @@ def puller(name: str, image: str, node: str, secret: str | None = None) -> clien
 
 
 def test_every_name_pulls_on_every_node(
-    registries: RunRegistries, probe_repo: str, core: client.CoreV1Api, namespace: str
+    registries: RunRegistries,
+    probe_repo: str,
+    core: client.CoreV1Api,
+    namespace: str,
+    exclusive: Callable[[str], AbstractContextManager[None]],
 ) -> None:
+    """Every name of both registries pulls on every node, the reconfigurable one too: under its lock, since
+    scenarios give that kubelet node-level credentials and restart it."""
     alice = ("alice", registries.auth.users["alice"])
     core.create_namespaced_secret(
         namespace, pullsecrets.dockerconfigjson_secret("alice", {n: alice for n in registries.auth.names})
     )
     since = datetime.now(UTC)
     expected = {}
-    for reg in registries.all():
-        for name in reg.names:
-            for node in node_names(core):
-                pod = f"p-{uuid.uuid4().hex[:8]}"
-                expected[pod] = (reg, name, node)
-                core.create_namespaced_pod(
-                    namespace,
-                    puller(pod, reg.image(probe_repo, name), node, "alice" if reg.variant == "auth" else None),
-                )
-    outcome = {pod: pods.wait_terminal(core, namespace, pod, timeout=180).status.phase for pod in expected}
+    with exclusive("reconfigurable-node"):
+        for reg in registries.all():
+            for name in reg.names:
+                for node in node_names(core):
+                    pod = f"p-{uuid.uuid4().hex[:8]}"
+                    expected[pod] = (reg, name, node)
+                    core.create_namespaced_pod(
+                        namespace,
+                        puller(pod, reg.image(probe_repo, name), node, "alice" if reg.variant == "auth" else None),
+                    )
+        outcome = {pod: pods.wait_terminal(core, namespace, pod, timeout=180).status.phase for pod in expected}
     failed = {pod: expected[pod][1:] for pod, phase in outcome.items() if phase != "Succeeded"}
     assert not failed, f"pulls that failed (name, node): {sorted(failed.values())}"
     ips = {ip: name for ip, name in witness.client_names(registries.auth.network).items()}
