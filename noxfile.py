@@ -119,17 +119,27 @@ def _pytest_with_reports(session: nox.Session, args: list[str]) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The project's own tests, then the conformance scenarios against the suite's own cluster (reports, the Allure
-    report included, in reports/out/<run-id>/); tests/test_plain_cluster.py also runs a subset through the plain
-    cluster's kubeconfig. The project's
-    tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
+    """The project's own tests and the conformance scenarios against the suite's own cluster (reports, the Allure
+    report included, in reports/out/<run-id>/); then, on their own so that the two clusters never share the CPU
+    with timing scenarios, the plain cluster's tests (tests/test_plain_cluster.py: a subset through its
+    kubeconfig), after which the plain cluster is removed again. The project's tests always use the suite's
+    clusters: a $KUBECONFIG in the environment is set aside."""
     _install(session)
     if os.environ.get("KUBECONFIG"):
         session.log("nox -s tests uses the suite's own clusters: ignoring $KUBECONFIG")
         os.environ.pop("KUBECONFIG")
+    own_only = any(a in ("-m", "-k") or a.startswith(("-m=", "-k=")) for a in session.posargs)
+    session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
     _cluster_up(session, session.posargs)
     args = [*_workers(session.posargs), f"--expectations={EXPECTATIONS}", *session.posargs]
-    _pytest_with_reports(session, ["tests", "conformance", *args])
+    _pytest_with_reports(session, ["tests", "conformance", "-m", "not plain_cluster", *args])
+    if own_only:
+        return
+    session.run("python", "-m", "fixtures.cluster", "up", "--profile", "plain", env=_env())
+    try:
+        session.run("pytest", "tests", "-m", "plain_cluster", env=_env())
+    finally:
+        session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
 
 
 @nox.session(python=PYTHON)

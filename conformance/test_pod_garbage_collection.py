@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import suppress
 
 import pytest
@@ -79,33 +78,39 @@ def test_terminated_pods_stay_until_deleted(
 
 
 @pytest.mark.claim("GC-TERMINATED-THRESHOLD")
-@pytest.mark.needs("node_access")
 def test_terminated_pod_gc_threshold_is_a_controller_manager_setting(
-    core: client.CoreV1Api, node_exec: Callable[[str, list[str]], str], evidence: Evidence
+    core: client.CoreV1Api, namespace: str, evidence: Evidence
 ) -> None:
     """ "PodGC … cleans up terminated Pods (Succeeded or Failed) when the number of Pods exceeds the configured
     threshold (determined by terminated-pod-gc-threshold in the kube-controller-manager)." The running
-    kube-controller-manager's flags (its static pod) and its own --help (the setting and its default) are recorded.
-    Exercising the threshold is not done: it needs more terminated pods than the threshold (12500 by default)
-    cluster-wide, or a lower threshold for the whole cluster, which would delete other scenarios' terminated pods."""
+    kube-controller-manager's flags (its static pod) and its own --help (the setting and its default: its image
+    run once, beside it on its node) are recorded. Exercising the threshold is not done: it needs more terminated
+    pods than the threshold (12500 by default) cluster-wide, or a lower threshold for the whole cluster, which would
+    delete other scenarios' terminated pods."""
     kcm = core.list_namespaced_pod("kube-system", label_selector="component=kube-controller-manager").items
     if not kcm:
         evidence.not_applicable("no kube-controller-manager static pod visible in kube-system (managed control plane)")
     pod = kcm[0]
-    flags = [
-        a for a in (pod.spec.containers[0].command or []) + (pod.spec.containers[0].args or []) if a.startswith("--")
-    ]
+    container = pod.spec.containers[0]
+    flags = [a for a in (container.command or []) + (container.args or []) if a.startswith("--")]
     given = next((f.split("=", 1)[1] for f in flags if f.startswith("--terminated-pod-gc-threshold=")), None)
-    script = (
-        "id=$(ctr -n k8s.io containers ls -q 'labels.\"io.kubernetes.container.name\"==kube-controller-manager' "
-        '| head -1); ctr -n k8s.io tasks exec --exec-id k8sdc-help-$$ "$id" kube-controller-manager --help 2>&1 '
-        "| grep -A1 -- --terminated-pod-gc-threshold"
-    )
-    help_text = node_exec(pod.spec.node_name, ["sh", "-c", script]).strip()
+    help_pod = pods.command_pod(
+        "kcm-help", container.image, [(container.command or ["kube-controller-manager"])[0], "--help"],
+        node_name=pod.spec.node_name, tolerations=[client.V1Toleration(operator="Exists")],
+    )  # fmt: skip
+    done, out = pods.run_to_completion(core, namespace, help_pod)
+    assert done.status.phase == "Succeeded", f"kube-controller-manager --help: {pods.describe(done)}"
+    lines = out.splitlines()
+    at = next((i for i, line in enumerate(lines) if "--terminated-pod-gc-threshold" in line), None)
+    help_text = "\n".join(lines[at : at + 2]).strip() if at is not None else ""
     default = None
     if "(default " in help_text:
         default = int(help_text.split("(default ", 1)[1].split(")", 1)[0])
-    terminated = sum(1 for p in core.list_pod_for_all_namespaces().items if p.status.phase in pods.TERMINAL)
+    terminated = sum(
+        1
+        for p in core.list_pod_for_all_namespaces().items
+        if p.status.phase in pods.TERMINAL and p.metadata.namespace != namespace  # not our --help pod
+    )
     effective = int(given) if given is not None else default
     evidence.observe(
         documented="kube-controller-manager --terminated-pod-gc-threshold bounds the number of terminated pods",

@@ -27,7 +27,7 @@ from fixtures import preflight, target
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "conformance" / "expected" / "1.35.yaml"
 CLUSTER_ROLE = REPO / "fixtures" / "rbac" / "run-clusterrole.yaml"
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.plain_cluster]
 
 #: One area per instrument a user's cluster gets from the suite: the busybox image (ENV), pushed test images (CTR),
 #: the in-cluster registries with their witness (IMG-POL), the htpasswd registry and pull secrets (SECRET).
