@@ -120,24 +120,25 @@ def _pytest_with_reports(session: nox.Session, args: list[str]) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's own tests and the conformance scenarios against the suite's own cluster (reports, the Allure
-    report included, in reports/out/<run-id>/); then, on their own so that the two clusters never share the CPU
-    with timing scenarios, the plain cluster's tests (tests/test_plain_cluster.py: a subset through its
-    kubeconfig), after which the plain cluster is removed again. The project's tests always use the suite's
-    clusters: a $KUBECONFIG in the environment is set aside."""
+    report included, in reports/out/<run-id>/). Then, one after the other and never beside the timing scenarios:
+    the tests marked ``alone`` (they start whole runs or measure wall time) and the plain cluster's
+    (tests/test_plain_cluster.py: a subset through its kubeconfig), after which the plain cluster is removed. The
+    project's tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
     _install(session)
     if os.environ.get("KUBECONFIG"):
         session.log("nox -s tests uses the suite's own clusters: ignoring $KUBECONFIG")
         os.environ.pop("KUBECONFIG")
-    own_only = any(a in ("-m", "-k") or a.startswith(("-m=", "-k=")) for a in session.posargs)
+    selecting = any(a in ("-m", "-k") or a.startswith(("-m=", "-k=")) for a in session.posargs)
     session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
     _cluster_up(session, session.posargs)
     args = [*_workers(session.posargs), f"--expectations={EXPECTATIONS}", *session.posargs]
-    _pytest_with_reports(session, ["tests", "conformance", "-m", "not plain_cluster", *args])
-    if own_only:
+    _pytest_with_reports(session, ["tests", "conformance", "-m", "not plain_cluster and not alone", *args])
+    if selecting:
         return
+    session.run("pytest", "tests", "-m", "alone", "-p", "no:xdist", env=_env())
     session.run("python", "-m", "fixtures.cluster", "up", "--profile", "plain", env=_env())
     try:
-        session.run("pytest", "tests", "-m", "plain_cluster", env=_env())
+        session.run("pytest", "tests", "-m", "plain_cluster", "-p", "no:xdist", env=_env())
     finally:
         session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
 

@@ -18,7 +18,7 @@ from kubernetes import client
 from fixtures import target
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.alone]
 
 
 def test_two_runs_at_once(cluster: target.ClusterTarget, core: client.CoreV1Api, tmp_path: Path) -> None:

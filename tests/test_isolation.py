@@ -15,7 +15,7 @@ from fixtures import target
 from fixtures.registry.shared import RunRegistries
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.alone]
 # Objects that change on their own while the cluster runs (heartbeats, events) are not "created by the run".
 CHURN = {"Event", "Lease", "EndpointSlice", "Endpoints"}
 

@@ -424,6 +424,7 @@ needs_chromium = pytest.mark.skipif(
 
 
 @needs_chromium
+@pytest.mark.alone
 def test_in_chromium(run_dir: Path, tmp_path: Path) -> None:
     html_path = compliance.build(run_dir)
     url = html_path.resolve().as_uri()
@@ -457,6 +458,7 @@ def test_in_chromium(run_dir: Path, tmp_path: Path) -> None:
 
 
 @needs_chromium
+@pytest.mark.alone
 def test_full_run_is_interactive_within_a_second(tmp_path: Path) -> None:
     """Every catalogue claim tested (verdicts in turn), the conforming and deviating ones with all four charts and
     an Allure link: the page's script still finishes, filters applied, within a second of navigation."""
