@@ -313,6 +313,7 @@ def _results(directory: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
+@pytest.mark.alone
 def test_allure_end_to_end(tmp_path: Path) -> None:
     """allure-pytest with fixtures.allure_labels: claim labels, attachments, environment; then the Allure report
     (when its command line and Java are there) and compliance.html's links into it."""
