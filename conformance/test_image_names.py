@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 
 import pytest
@@ -195,7 +195,6 @@ def registry_on_port(node_exec: Callable[[str, list[str]], str], node: str, name
         node_exec(node, ["sh", "-c", teardown, "sh", "-D"])
 
 
-@pytest.mark.needs("node_access")
 @pytest.mark.claim("IMG-NAME-REGISTRY-HOST-PORT")
 def test_registry_host_and_port_in_the_name(
     core: client.CoreV1Api,
@@ -203,19 +202,26 @@ def test_registry_host_and_port_in_the_name(
     reg: Registry,
     run_id: str,
     caps: capabilities.Capabilities,
-    node_exec: Callable[[str, list[str]], str],
+    request: pytest.FixtureRequest,
     exclusive: Callable[[str], AbstractContextManager[None]],
     evidence: Evidence,
 ) -> None:
     """ "镜像名称也可以包含所在仓库的主机名…还可以包含仓库的端口号，例如：fictional.registry.example:10443/imagename"
-    The suite's registry, reached as ``open.k8sdc.test:10443`` (forwarded on the node), serves the pull; the same
-    name with a port where nothing answers fails, so the port in the name is the one used."""
+    The suite's registry under a name with a port serves the pull: in a cluster the suite did not build its own
+    ``localhost:<port>``; on the suite's cluster ``open.k8sdc.test:10443`` (forwarded on the node, which needs node
+    access). The same name with a port where nothing answers fails, so the port in the name is the one used."""
     node = caps.schedulable_nodes[0]
     repo = f"{run_id}/hostport-{uuid.uuid4().hex[:8]}"
     marker = f"host-and-port {repo}"  # content of this test alone: status.image names the first tag of an image ID
     pushed(reg, repo, "v1", marker)
-    name = reg.names[0]
-    with exclusive(f"registry-port-{ALT_PORT}"), registry_on_port(node_exec, node, name, ALT_PORT) as host:
+    with_port = next((n for n in reg.names if ":" in n), None)
+    name = with_port.rsplit(":", 1)[0] if with_port else reg.names[0]
+    forwarded = (
+        nullcontext(with_port)
+        if with_port
+        else registry_on_port(request.getfixturevalue("node_exec"), node, name, ALT_PORT)
+    )
+    with exclusive(f"registry-port-{ALT_PORT}"), forwarded as host:
         since = datetime.now(UTC)
         image = f"{host}/{repo}:v1"
         core.create_namespaced_pod(namespace, marker_pod("with-port", image, "IfNotPresent", node))

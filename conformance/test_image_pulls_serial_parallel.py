@@ -14,7 +14,7 @@ Nodes: the serial worker (label k8sdc.io/pull-mode=serial, kubelet defaults), th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ from kubernetes import client
 
 from fixtures import pull_overlap as po
 from fixtures.evidence import Evidence
-from fixtures.nodes import schedulable
+from fixtures.nodes import Reconfigurable, schedulable
 from fixtures.registry.service import RegistrySet
 
 Exclusive = Callable[[str], AbstractContextManager[None]]
@@ -44,24 +44,52 @@ def nodes_labelled(core: client.CoreV1Api, selector: str, reconfigurable: bool =
     )
 
 
-def pull_mode_node(core: client.CoreV1Api, api_client: client.ApiClient, mode: str) -> str:
-    """A schedulable node whose kubelet pulls ``mode`` (serial: serializeImagePulls true, the default; parallel:
-    false), as its running configuration says (/configz); on the suite's cluster the node labelled so."""
+def pull_mode_nodes(core: client.CoreV1Api, api_client: client.ApiClient, mode: str) -> list[str]:
+    """Schedulable nodes whose kubelet pulls ``mode`` (serial: serializeImagePulls true, the default; parallel:
+    false), as their running configuration says (/configz); on the suite's cluster the node labelled so."""
     names = nodes_labelled(core, f"{PULL_MODE}={mode}")
     if names:
-        return names[0]
+        return names
     serial = mode == "serial"
-    for node in sorted(n.metadata.name for n in core.list_node().items if schedulable(n)):
-        if (po.pull_settings(api_client, node)["serializeImagePulls"] is not False) == serial:
-            return node
-    pytest.skip(f"no schedulable node pulls images {mode}ly (kubelet serializeImagePulls: {str(serial).lower()})")
+    return [
+        node
+        for node in sorted(n.metadata.name for n in core.list_node().items if schedulable(n))
+        if (po.pull_settings(api_client, node)["serializeImagePulls"] is not False) == serial
+    ]
 
 
-def reconfigurable_node(core: client.CoreV1Api) -> str:
-    names = nodes_labelled(core, f"{NODE_ROLE}=reconfigurable", reconfigurable=True)
-    if not names:
-        pytest.skip(f"needs the reconfigurable node ({NODE_ROLE}=reconfigurable)")
-    return names[0]
+def pull_mode_node(core: client.CoreV1Api, api_client: client.ApiClient, mode: str) -> str:
+    found = pull_mode_nodes(core, api_client, mode)
+    if not found:
+        serial = str(mode == "serial").lower()
+        pytest.skip(f"no schedulable node pulls images {mode}ly (kubelet serializeImagePulls: {serial})")
+    return found[0]
+
+
+def parallel_two(config: dict[str, Any]) -> None:
+    config["serializeImagePulls"] = False
+    config["maxParallelImagePulls"] = 2
+
+
+@pytest.fixture
+def parallel_node(
+    core: client.CoreV1Api, api_client: client.ApiClient, exclusive: Exclusive, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A node whose kubelet pulls in parallel: on the suite's cluster the node configured so (serializeImagePulls:
+    false, maxParallelImagePulls: 2); on another cluster a node already configured so, else, with --node-access, the
+    reconfigurable node set the same way for the test (and put back)."""
+    found = pull_mode_nodes(core, api_client, "parallel")
+    if found:
+        yield found[0]
+        return
+    caps = request.getfixturevalue("caps")
+    if reason := caps.lacks("reconfigurable"):
+        pytest.skip(f"no schedulable node pulls images in parallel (serializeImagePulls: false); {reason}")
+    node = request.getfixturevalue("reconfigurable_node").name
+    node_exec = request.getfixturevalue("node_exec")
+    with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, parallel_two):
+        po.wait_kubelet_back(core, api_client, node, {"serializeImagePulls": False, "maxParallelImagePulls": 2})
+        yield node
 
 
 def measure(
@@ -121,7 +149,7 @@ def test_serial_kubelet_pulls_one_image_at_a_time(
 
 
 @pytest.mark.claim("IMG-PAR-NODES-INDEPENDENT")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_two_serial_nodes_pull_the_same_image_at_once(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
@@ -129,12 +157,13 @@ def test_two_serial_nodes_pull_the_same_image_at_once(
     registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
+    reconfigurable_node: Reconfigurable,
     tmp_path: Path,
     evidence: Evidence,
 ) -> None:
     """ "Even when you use serialized image pulls, two different nodes can pull the same image in parallel." The
     same image on the two serial nodes (the serial worker and the reconfigurable node at its defaults), at once."""
-    first, second = pull_mode_node(core, api_client, "serial"), reconfigurable_node(core)
+    first, second = pull_mode_node(core, api_client, "serial"), reconfigurable_node.name
     images = po.push_unique(push_image, tmp_path, ["same"])
     ref = images["same"]
     with exclusive("reconfigurable-node"):
@@ -163,13 +192,14 @@ def test_parallel_kubelet_pulls_images_at_once(
     registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
+    parallel_node: str,
     tmp_path: Path,
     evidence: Evidence,
 ) -> None:
     """ "When serializeImagePulls is set to false, the kubelet sends image pull requests to the image service
     immediately, and multiple images are pulled at the same time." Two pods with different images on the node
     configured with serializeImagePulls: false: both downloads run at once."""
-    node = pull_mode_node(core, api_client, "parallel")
+    node = parallel_node
     settings = po.pull_settings(api_client, node)
     if settings["serializeImagePulls"] is not False:
         pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
@@ -191,6 +221,7 @@ def test_one_pod_never_pulls_its_images_in_parallel(
     registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
+    parallel_node: str,
     tmp_path: Path,
     evidence: Evidence,
 ) -> None:
@@ -198,7 +229,7 @@ def test_one_pod_never_pulls_its_images_in_parallel(
     container … will not be pulled in parallel. However, if you have two Pods that use different images, the kubelet
     pulls the images in parallel." On the parallel node: a pod with an init container (image A) and two app
     containers (B, C) next to a second pod (D): A, B and C never overlap each other; D overlaps one of them."""
-    node = pull_mode_node(core, api_client, "parallel")
+    node = parallel_node
     settings = po.pull_settings(api_client, node)
     if settings["serializeImagePulls"] is not False:
         pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
@@ -228,13 +259,14 @@ def test_max_parallel_image_pulls_caps_concurrent_pulls(
     registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
+    parallel_node: str,
     tmp_path: Path,
     evidence: Evidence,
 ) -> None:
     """ "When maxParallelImagePulls is set to n, only n images can be pulled at the same time, and any image pull
     beyond n has to wait until at least one ongoing image pull is complete." n+1 pods with different images on the
     parallel node: n downloads at once, never more."""
-    node = pull_mode_node(core, api_client, "parallel")
+    node = parallel_node
     settings = po.pull_settings(api_client, node)
     limit = settings["maxParallelImagePulls"]
     if settings["serializeImagePulls"] is not False or not isinstance(limit, int) or limit < 2:
@@ -261,7 +293,7 @@ def without_limit(config: dict[str, Any]) -> None:
 
 
 @pytest.mark.claim("IMG-PAR-MAX-UNLIMITED-DEFAULT")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_parallel_pulls_are_unlimited_by_default(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
@@ -269,6 +301,7 @@ def test_parallel_pulls_are_unlimited_by_default(
     registries: RegistrySet,
     push_image: Callable[..., str],
     exclusive: Exclusive,
+    reconfigurable_node: Reconfigurable,
     node_exec: po.NodeExec,
     tmp_path: Path,
     evidence: Evidence,
@@ -276,7 +309,7 @@ def test_parallel_pulls_are_unlimited_by_default(
     """ "When serializeImagePulls is set to false, by default the kubelet places no limit on the maximum number of
     images being pulled at the same time." The reconfigurable node with serializeImagePulls: false and no
     maxParallelImagePulls: four pods with different images pull all four at once."""
-    node = reconfigurable_node(core)
+    node = reconfigurable_node.name
     images = po.push_unique(push_image, tmp_path, ["u1", "u2", "u3", "u4"])
     with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, without_limit):
         po.wait_kubelet_back(core, api_client, node, {"serializeImagePulls": False, "maxParallelImagePulls": None})
@@ -329,19 +362,20 @@ def refused(node_exec: po.NodeExec, node: str, since: float, message: str, wait:
 
 
 @pytest.mark.claim("IMG-PAR-MAX-VALIDATION")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_kubelet_refuses_an_invalid_max_parallel_image_pulls(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     node_exec: po.NodeExec,
     exclusive: Exclusive,
+    reconfigurable_node: Reconfigurable,
     evidence: Evidence,
 ) -> None:
     """ "You can set maxParallelImagePulls to a positive number greater than or equal to 1. If you set
     maxParallelImagePulls to 2 or more, you must set serializeImagePulls to false. The kubelet fails to start with an
     invalid maxParallelImagePulls setting." On the reconfigurable node: 2 with serializeImagePulls true, then 0:
     the kubelet exits with the validation error and the node goes NotReady; 1 with serializeImagePulls true runs."""
-    node = reconfigurable_node(core)
+    node = reconfigurable_node.name
     observed: dict[str, Any] = {}
     phases: dict[str, float] = {}
     with exclusive("reconfigurable-node"):

@@ -29,6 +29,7 @@ from fixtures.apicalls import rejection
 from fixtures.evidence import Evidence
 from fixtures.hook_recorder import TCP_PORT, HookRecorder, Record
 from fixtures.images import layers, push
+from fixtures.nodes import Reconfigurable
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout, wait_for
 
@@ -45,8 +46,6 @@ SLACK = 3.0
 #: Keeps a busybox shell alive and lets a trapped signal run its handler at once (``sleep`` in the foreground would
 #: delay the trap by up to its duration).
 IDLE = "while :; do sleep 1 & wait $!; done"
-RECONFIGURABLE = "k8sdc-worker3"
-RECONFIGURABLE_TAINT = "k8sdc.io/reconfigurable"
 
 
 # --------------------------------------------------------------------------- pods
@@ -87,12 +86,6 @@ def on_term(rec: HookRecorder, name: str = "term", then: str = "exit 0") -> str:
 def start(core: client.CoreV1Api, namespace: str, pod: client.V1Pod, timeout: float = 120) -> client.V1Pod:
     core.create_namespaced_pod(namespace, pod)
     return pods.wait_running(core, namespace, pod.metadata.name, timeout)
-
-
-def pinned_to_reconfigurable(pod: client.V1Pod) -> client.V1Pod:
-    pod.spec.node_selector = {"kubernetes.io/hostname": RECONFIGURABLE}
-    pod.spec.tolerations = [client.V1Toleration(key=RECONFIGURABLE_TAINT, operator="Exists", effect="NoSchedule")]
-    return pod
 
 
 # --------------------------------------------------------------------------- observations
@@ -215,15 +208,6 @@ def first_at(records: list[Record]) -> float | None:
 def node_ready(core: client.CoreV1Api, node: str) -> bool:
     conditions = core.read_node(node).status.conditions or []
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
-
-
-def require_reconfigurable_node(core: client.CoreV1Api) -> None:
-    try:
-        core.read_node(RECONFIGURABLE)
-    except ApiException as exc:
-        if exc.status == 404:
-            pytest.skip(f"needs the reconfigurable node {RECONFIGURABLE}, which this cluster does not have")
-        raise
 
 
 @pytest.fixture(scope="session")
@@ -418,13 +402,14 @@ def test_prestop_runs_when_a_probe_failure_kills_the_container(
 
 
 @pytest.mark.claim("HOOK-PRESTOP-ON-PREEMPTION-CONTENTION")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_prestop_runs_when_the_scheduler_preempts_the_pod(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
     namespace: str,
     busybox_image: str,
     hook_recorder: HookRecorder,
+    reconfigurable_node: Reconfigurable,
     exclusive: Exclusive,
     run_id: str,
     evidence: Evidence,
@@ -432,7 +417,6 @@ def test_prestop_runs_when_the_scheduler_preempts_the_pod(
     """ "… a management event such as … preemption, resource contention." On the reconfigurable node, a
     low-priority pod takes all the CPU left; a high-priority pod asking the same is scheduled there by preempting
     it, and the victim's preStop reaches the recorder. (Node-pressure eviction is not exercised.)"""
-    require_reconfigurable_node(core)
     rec = hook_recorder
     sched = client.SchedulingV1Api(api_client)
     suffix = uuid.uuid4().hex[:6]
@@ -445,7 +429,7 @@ def test_prestop_runs_when_the_scheduler_preempts_the_pod(
         )
     try:
         with exclusive("reconfigurable-node"):
-            free = free_cpu_millis(core, RECONFIGURABLE)
+            free = free_cpu_millis(core, reconfigurable_node.name)
             request = client.V1ResourceRequirements(requests={"cpu": f"{free}m"})
             victim = shell(
                 "main",
@@ -457,13 +441,13 @@ def test_prestop_runs_when_the_scheduler_preempts_the_pod(
             start(
                 core,
                 namespace,
-                pinned_to_reconfigurable(make_pod("victim", [victim], grace=5, priority_class_name=classes["low"][0])),
+                reconfigurable_node.pin(make_pod("victim", [victim], grace=5, priority_class_name=classes["low"][0])),
             )
             t0 = time.time()
             preemptor = shell("main", busybox_image, IDLE, resources=request)
             core.create_namespaced_pod(
                 namespace,
-                pinned_to_reconfigurable(
+                reconfigurable_node.pin(
                     make_pod("preemptor", [preemptor], grace=0, priority_class_name=classes["high"][0])
                 ),
             )
@@ -1166,13 +1150,14 @@ def test_http_hook_to_a_receiver_that_is_down_is_not_resent(
 
 
 @pytest.mark.claim("HOOK-DELIVERY-AT-LEAST-ONCE", "HOOK-KUBELET-RESTART-REDELIVERY")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_kubelet_restart_during_poststart_delivery(
     core: client.CoreV1Api,
     namespace: str,
     busybox_image: str,
     hook_recorder: HookRecorder,
     node_exec: NodeExec,
+    reconfigurable_node: Reconfigurable,
     exclusive: Exclusive,
     evidence: Evidence,
 ) -> None:
@@ -1180,15 +1165,16 @@ def test_kubelet_restart_during_poststart_delivery(
     kubelet comes back up." Five trials on the reconfigurable node: a pod's postStart httpGet is held in flight by
     the recorder (6 s) and the kubelet is restarted meanwhile. Verdict on counts: every started container got at
     least one delivery; resends are reported (they may or may not happen)."""
-    require_reconfigurable_node(core)
-    rec, trials, hold = hook_recorder, 5, 6
+    rec, trials, hold, node = hook_recorder, 5, 6, reconfigurable_node
     results = []
     with exclusive("reconfigurable-node"):
         try:
             for i in range(trials):
-                results.append(restart_trial(core, namespace, busybox_image, rec, node_exec, f"redeliver-{i}", hold))
+                results.append(
+                    restart_trial(core, namespace, busybox_image, rec, node_exec, node, f"redeliver-{i}", hold)
+                )
         finally:
-            wait_for(lambda: node_ready(core, RECONFIGURABLE), bool, 120, f"{RECONFIGURABLE} Ready", 1.0)
+            wait_for(lambda: node_ready(core, node.name), bool, 120, f"{node.name} Ready", 1.0)
     evidence.attach("trials", results)
     deliveries = [t["deliveries"] for t in results]
     starts = [t["container starts"] for t in results]
@@ -1205,7 +1191,14 @@ def test_kubelet_restart_during_poststart_delivery(
 
 
 def restart_trial(
-    core: client.CoreV1Api, namespace: str, image: str, rec: HookRecorder, node_exec: NodeExec, name: str, hold: int
+    core: client.CoreV1Api,
+    namespace: str,
+    image: str,
+    rec: HookRecorder,
+    node_exec: NodeExec,
+    node: Reconfigurable,
+    name: str,
+    hold: int,
 ) -> dict[str, Any]:
     """One trial: postStart held in flight, kubelet restarted, then the counts."""
     main = shell(
@@ -1215,16 +1208,16 @@ def restart_trial(
         lifecycle=lifecycle(post_start=rec.http_get(name, hold=hold)),
     )
     created = time.time()
-    core.create_namespaced_pod(namespace, pinned_to_reconfigurable(make_pod(name, [main], grace=1)))
+    core.create_namespaced_pod(namespace, node.pin(make_pod(name, [main], grace=1)))
     try:
         first = rec.wait(name, kind="hold-start", timeout=60)[0]
     except WaitTimeout:  # no delivery at all: nothing to interrupt, the counts say it
         return {"pod": name, "deliveries": 0, "container starts": len(rec.records("started-" + name)), "after": "-"}
     before = pods.describe(core.read_namespaced_pod(name, namespace))
     restart_at = time.time()
-    node_exec(RECONFIGURABLE, ["sh", "-c", "systemctl reset-failed kubelet 2>/dev/null; systemctl restart kubelet"])
+    node_exec(node.name, ["sh", "-c", "systemctl reset-failed kubelet 2>/dev/null; systemctl restart kubelet"])
     restarted = time.time()
-    wait_for(lambda: node_ready(core, RECONFIGURABLE), bool, 120, f"{RECONFIGURABLE} Ready", 1.0)
+    wait_for(lambda: node_ready(core, node.name), bool, 120, f"{node.name} Ready", 1.0)
     try:
         after_pod = pods.wait_pod(
             core,

@@ -23,6 +23,7 @@ from kubernetes.client.rest import ApiException
 from fixtures import pods
 from fixtures import termination as term
 from fixtures.evidence import Evidence
+from fixtures.nodes import Reconfigurable
 from fixtures.registry.service import RegistrySet
 from fixtures.termination import LogFollower, PodRecorder
 from fixtures.timeline import Timeline
@@ -35,7 +36,6 @@ KUBELET_MIN_GRACE = 2.0
 #: Seconds the kubelet may take to act on a deletion on this busy 2-core host (measured 0.7-1.9 s): the grace period
 #: starts when it does.
 KUBELET_REACTION = 3.0
-RECONFIGURABLE = "k8sdc-worker3"
 
 
 @pytest.fixture
@@ -303,12 +303,13 @@ def test_prestop_running_past_grace_gets_a_2s_extension(
 
 
 @pytest.mark.claim("TERM-RESTART-RESTARTS-GRACE")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_kubelet_restart_restarts_the_full_grace_period(
     core: client.CoreV1Api,
     namespace: str,
     busybox_image: str,
     node_exec: Callable[[str, list[str]], str],
+    reconfigurable_node: Reconfigurable,
     exclusive: Callable[[str], AbstractContextManager[None]],
     started: Callable,
     evidence: Evidence,
@@ -319,12 +320,9 @@ def test_kubelet_restart_restarts_the_full_grace_period(
     KILL about 20 s after the restart (about 27 s after the delete), not at 20 s."""
     grace, restart_after = 20, 6.0
     name = "restart"
-    pod = term.reporter_pod(
-        name,
-        [term.reporter_container("main", busybox_image, "ignore")],
-        grace=grace,
-        node_selector={"k8sdc.io/node-role": "reconfigurable"},
-        tolerations=[client.V1Toleration(key="k8sdc.io/reconfigurable", operator="Exists", effect="NoSchedule")],
+    node = reconfigurable_node.name
+    pod = reconfigurable_node.pin(
+        term.reporter_pod(name, [term.reporter_container("main", busybox_image, "ignore")], grace=grace)
     )
     asked = time.time()
     with exclusive("reconfigurable-node"):
@@ -335,12 +333,12 @@ def test_kubelet_restart_restarts_the_full_grace_period(
         try:
             time.sleep(max(0.0, t0 + restart_after - time.time()))
             restart_begin = time.time()
-            node_exec(RECONFIGURABLE, ["systemctl", "restart", "kubelet"])
+            node_exec(node, ["systemctl", "restart", "kubelet"])
             restart_end = time.time()
             with suppress(WaitTimeout):
                 recorder.wait_deleted(90)
         finally:
-            wait_node_ready(core, RECONFIGURABLE)
+            wait_node_ready(core, node)
     terms, last_alive, finished = follow.all("GOT TERM"), follow.last_alive(), recorder.finished_at("main")
     # the log stream breaks with the kubelet: the status' finishedAt (whole seconds) bounds the KILL as well
     killed = max((t for t in (last_alive, finished) if t is not None), default=None)

@@ -5,18 +5,19 @@ the kubelet reads, or, in 000/001, a kubelet credential-provider exec plugin), p
 and vendor extensions; then use cases. Observed end to end on the suite's auth registry (htpasswd users), whose log
 (the witness) names the user each request authenticated as and the node it came from.
 
-Node configuration is changed only on the reconfigurable node (k8sdc-worker3, tainted: our pods tolerate it and are
-pinned there), under ``exclusive("reconfigurable-node")``, and put back in a ``finally`` with a kubelet restart:
-the kubelet keeps the node's Docker config for 5 minutes (pkg/credentialprovider/provider.go
-NewDefaultDockerKeyring), so a file it has read goes on being used after it is removed. Passwords are written to
-the node on stdin (fixtures/node_credentials.py) and never recorded: evidence names users only.
+Node configuration is changed only on the reconfigurable node (fixtures/nodes.py: on the suite's cluster
+k8sdc-worker3, tainted; our pods tolerate it and are pinned there), under ``exclusive("reconfigurable-node")``, and
+put back in a ``finally`` with a kubelet restart: the kubelet keeps the node's Docker config for 5 minutes
+(pkg/credentialprovider/provider.go NewDefaultDockerKeyring), so a file it has read goes on being used after it is
+removed. Passwords are written to the node on stdin (fixtures/node_credentials.py) and never recorded: evidence
+names users only.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from fixtures import pods, pullsecrets
 from fixtures.capabilities import kubelet_config
 from fixtures.evidence import Evidence
 from fixtures.images import push
+from fixtures.nodes import Node, Reconfigurable
 from fixtures.registry import witness
 from fixtures.registry.service import RegistrySet, unrelated_name
 
@@ -43,13 +45,12 @@ ROOT_CONFIG = f"{KUBELET_ROOT}/config.json"
 
 
 @pytest.fixture
-def reconfigurable(core: client.CoreV1Api, exclusive: Exclusive) -> Iterator[str]:
-    """The reconfigurable node, held for the whole test."""
-    node = nc.reconfigurable_node(core)
-    if node is None:
-        pytest.skip(f"needs the reconfigurable node ({nc.NODE_ROLE_LABEL}=reconfigurable)")
+def reconfigurable(
+    reconfigurable_node: Reconfigurable, cluster_nodes: Mapping[str, Node], exclusive: Exclusive
+) -> Iterator[Node]:
+    """The reconfigurable node (fixtures/nodes.py), held for the whole test."""
     with exclusive("reconfigurable-node"):
-        yield node
+        yield cluster_nodes[reconfigurable_node.name]
 
 
 @pytest.fixture
@@ -89,8 +90,10 @@ def pod_on(
     secrets: tuple[str, ...] = (),
     command: tuple[str, ...] = ("cat", "/marker"),
 ) -> client.V1Pod:
-    """A pod pinned to ``node`` (tolerating the reconfigurable node's taint) that runs ``command`` once."""
-    pod = pods.command_pod(name, image, list(command), node_name=node, tolerations=[nc.toleration()])
+    """A pod pinned to ``node`` (tolerating NoSchedule taints such as the reconfigurable node's) that runs ``command``
+    once."""
+    tolerate = client.V1Toleration(operator="Exists", effect="NoSchedule")
+    pod = pods.command_pod(name, image, list(command), node_name=node, tolerations=[tolerate])
     pod.spec.containers[0].image_pull_policy = policy
     if secrets:
         pod.spec.image_pull_secrets = [client.V1LocalObjectReference(name=s) for s in secrets]
@@ -158,7 +161,7 @@ def pull_events(core: client.CoreV1Api, namespace: str, pod: str) -> list[dict[s
 
 
 @contextmanager
-def node_changes(core: client.CoreV1Api, node: str) -> Iterator[nc.NodeFiles]:
+def node_changes(core: client.CoreV1Api, node: Node) -> Iterator[nc.NodeFiles]:
     """Files changed on ``node`` inside the block are put back afterwards, and the kubelet restarted (it caches
     the Docker config it read)."""
     files = nc.NodeFiles(node)
@@ -174,7 +177,7 @@ def no_node_credentials(files: nc.NodeFiles, paths: list[str]) -> None:
     """Precondition: none of the kubelet's Docker config search paths holds a file (else the test is meaningless)."""
     present = [p for p in paths if files.exists(p)]
     if present:
-        raise RuntimeError(f"precondition: {files.node} already has Docker config files {present}")
+        raise RuntimeError(f"precondition: {files.node.name} already has Docker config files {present}")
 
 
 # Where the kubelet looks (pkg/credentialprovider/config.go: DefaultDockerConfigJSONPaths, DefaultDockercfgPaths;
@@ -187,29 +190,29 @@ CFG_PATHS = [f"{KUBELET_ROOT}/.dockercfg", "/.dockercfg", "/root/.dockercfg"]
 
 
 @pytest.mark.claim("PRIV-NODE-CONFIG-ALL-PODS")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_node_credentials_let_every_pod_on_the_node_pull(
     core: client.CoreV1Api,
     make_namespace: Callable[[], str],
     registries: RegistrySet,
     private_image: str,
-    reconfigurable: str,
+    reconfigurable: Node,
     evidence: Evidence,
 ) -> None:
     """ "所有 Pod 均可读取任何已配置的私有仓库" (configuring nodes: all pods can read any configured private
     registry). The node's kubelet gets bob's credentials in /var/lib/kubelet/config.json; pods of two namespaces,
     without imagePullSecrets and with imagePullPolicy Always, pull the private image."""
-    reg, node = registries.auth, reconfigurable
+    reg, node = registries.auth, reconfigurable.name
     host = reg.names[0]
     image, repo = f"{host}/{private_image}", private_image.split(":")[0]
     first, second = make_namespace(), make_namespace()
     since = datetime.now(UTC)
-    with node_changes(core, node) as files:
+    with node_changes(core, reconfigurable) as files:
         no_node_credentials(files, JSON_PATHS + CFG_PATHS)
         baseline = pull_outcome(core, first, pod_on("no-node-config", image, node))
         files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
         unrestarted = pull_outcome(core, first, pod_on("config-written", image, node))
-        restart = nc.restart_kubelet(core, node)
+        restart = nc.restart_kubelet(core, reconfigurable)
         restarted_at = datetime.now(UTC)
         outcome = {ns: pull_outcome(core, ns, pod_on("reader", image, node)) for ns in (first, second)}
     requests = manifest_requests(registries, repo, since)
@@ -232,26 +235,26 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
 
 
 @pytest.mark.claim("PRIV-NODE-CONFIG-UNIFORM")
-@pytest.mark.needs("node_access", "multi_node")
+@pytest.mark.needs("reconfigurable", "second_node")
 def test_pods_fail_on_nodes_without_the_config(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
     private_image: str,
-    reconfigurable: str,
+    reconfigurable: Node,
     evidence: Evidence,
 ) -> None:
     """ "Você deve garantir que todos os nós no cluster tenham o mesmo .docker/config.json. Caso contrário, os pods
     serão executados com sucesso em alguns nós e falharão em outros." Credentials on the reconfigurable node only:
     the same pod runs there and fails to pull on another node."""
-    reg, node = registries.auth, reconfigurable
+    reg, node = registries.auth, reconfigurable.name
     host = reg.names[0]
     image, repo = f"{host}/{private_image}", private_image.split(":")[0]
     elsewhere = other_node(core, node)
     since = datetime.now(UTC)
-    with node_changes(core, node) as files:
+    with node_changes(core, reconfigurable) as files:
         files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
-        nc.restart_kubelet(core, node)
+        nc.restart_kubelet(core, reconfigurable)
         outcome = {n: pull_outcome(core, namespace, pod_on(f"on-{n}", image, n)) for n in (node, elsewhere)}
     requests = manifest_requests(registries, repo, since)
     users = users_by_node(requests)
@@ -270,20 +273,20 @@ def test_pods_fail_on_nodes_without_the_config(
 
 
 @pytest.mark.claim("PRIV-NODE-CONFIG-VERIFY-EXAMPLE")
-@pytest.mark.needs("node_access", "multi_node")
+@pytest.mark.needs("reconfigurable", "second_node")
 def test_the_documented_verification_pod(
     core: client.CoreV1Api,
     make_namespace: Callable[[], str],
     registries: RegistrySet,
     private_image: str,
-    reconfigurable: str,
+    reconfigurable: Node,
     evidence: Evidence,
 ) -> None:
     """ "Verifique se está funcionando criando um pod que usa uma imagem privada" (private-image-test-1,
     imagePullPolicy Always, ``echo SUCCESS``): ``kubectl logs`` prints SUCCESS when node auth works; when it does
     not, ``kubectl describe`` shows ``Failed to pull image "…"``. Positive on the configured node, negative on a
     node without the config."""
-    reg, node = registries.auth, reconfigurable
+    reg, node = registries.auth, reconfigurable.name
     host = reg.names[0]
     image = f"{host}/{private_image}"
     elsewhere = other_node(core, node)
@@ -294,9 +297,9 @@ def test_the_documented_verification_pod(
         pod.spec.containers[0].name = "uses-private-image"
         return pod
 
-    with node_changes(core, node) as files:
+    with node_changes(core, reconfigurable) as files:
         files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
-        nc.restart_kubelet(core, node)
+        nc.restart_kubelet(core, reconfigurable)
         works = pull_outcome(core, good, example(node))
         fails = pull_outcome(core, bad, example(elsewhere))
         # before the kubelet restarts (node_changes): a restarted kubelet answers 404 for a while
@@ -318,23 +321,23 @@ def test_the_documented_verification_pod(
 
 
 @pytest.mark.claim("PRIV-DOCKERCFG-SEARCH-PATHS")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_kubelet_reads_docker_config_from_the_documented_paths(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
     private_image: str,
-    reconfigurable: str,
+    reconfigurable: Node,
     evidence: Evidence,
 ) -> None:
     """ "Se você colocar o mesmo arquivo na lista de caminhos de pesquisa abaixo, o kubelet o usa": {--root-dir}/
     config.json, {cwd of kubelet}/config.json, ${HOME}/.docker/config.json, /.docker/config.json and the same for
     .dockercfg; "Você talvez tenha que definir HOME=/root". One file at a time, kubelet restarted each time."""
-    reg, node = registries.auth, reconfigurable
+    reg, node = registries.auth, reconfigurable.name
     host = reg.names[0]
     image, repo = f"{host}/{private_image}", private_image.split(":")[0]
     bob = {host: ("bob", reg.users["bob"])}
-    cwd, env = nc.kubelet_cwd(node), nc.kubelet_environment(node)
+    cwd, env = nc.kubelet_cwd(reconfigurable), nc.kubelet_environment(reconfigurable)
     home = env.get("HOME")
     documented = {
         "{--root-dir:-/var/lib/kubelet}/config.json": (ROOT_CONFIG, "json"),
@@ -354,7 +357,7 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
     steps += [(label, *where, "/root") for label, where in documented.items() if "${HOME}" in label]
     results: dict[str, str] = {}
     since = datetime.now(UTC)
-    with node_changes(core, node) as files:
+    with node_changes(core, reconfigurable) as files:
         no_node_credentials(files, [path for path, _ in documented.values()])
         baseline = pull_outcome(core, namespace, pod_on("none", image, node))
         done: dict[tuple[str, str | None], str] = {}
@@ -365,7 +368,7 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
             if with_home and home != with_home:
                 nc.set_kubelet_home(files, with_home)
             files.write(path, nc.docker_config_json(bob) if kind == "json" else nc.dockercfg(bob))
-            nc.restart_kubelet(core, node, daemon_reload=True)
+            nc.restart_kubelet(core, reconfigurable, daemon_reload=True)
             results[label] = done[(path, with_home)] = pull_outcome(core, namespace, pod_on(f"path-{i}", image, node))
             files.remove(path)
     users = users_by_node(manifest_requests(registries, repo, since))
@@ -386,13 +389,13 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
 
 
 @pytest.mark.claim("PRIV-DOCKERCFG-AUTHS-ONLY")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_only_the_auths_section_is_used(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
     private_image: str,
-    reconfigurable: str,
+    reconfigurable: Node,
     evidence: Evidence,
 ) -> None:
     """ "O Kubernetes padrão é compatível apenas com as seções auths e HttpHeaders na configuração do Docker.
@@ -400,7 +403,7 @@ def test_only_the_auths_section_is_used(
     (docker-credential-k8sdc on the kubelet's PATH) named by credHelpers or credsStore is never called; the same
     credentials under auths pull. (HttpHeaders: the kubelet parses them, but under CRI it hands the runtime only
     user names, passwords and tokens, so they cannot be observed at the registry; not checked.)"""
-    reg, node = registries.auth, reconfigurable
+    reg, node = registries.auth, reconfigurable.name
     host = reg.names[0]
     image = f"{host}/{private_image}"
     helper_log = "/var/lib/k8sdc/credential-helper.log"
@@ -416,15 +419,15 @@ def test_only_the_auths_section_is_used(
         "auths": pullsecrets.docker_config({host: ("bob", reg.users["bob"])}),
     }
     outcome: dict[str, str] = {}
-    with node_changes(core, node) as files:
+    with node_changes(core, reconfigurable) as files:
         no_node_credentials(files, JSON_PATHS + CFG_PATHS)
         files.write("/usr/local/bin/docker-credential-k8sdc", helper, "700")
         files.remove(helper_log)
         for i, (section, config) in enumerate(configs.items()):
             files.write(ROOT_CONFIG, json.dumps(config))
-            nc.restart_kubelet(core, node)
+            nc.restart_kubelet(core, reconfigurable)
             outcome[section] = pull_outcome(core, namespace, pod_on(f"section-{i}", image, node))
-        calls = len(nc.read_lines(node, helper_log))
+        calls = len(nc.read_lines(reconfigurable, helper_log))
     evidence.observe(
         documented={"credHelpers": "not used", "credsStore": "not used", "auths": "ran"},
         observed=outcome,
@@ -439,13 +442,13 @@ def test_only_the_auths_section_is_used(
 
 
 @pytest.mark.claim("PRIV-CRED-PROVIDER-PLUGIN", "PRIV-VENDOR-EXTENSIONS")
-@pytest.mark.needs("node_access", "multi_node")
+@pytest.mark.needs("reconfigurable", "second_node")
 def test_credential_provider_plugin_supplies_credentials(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
     private_image: str,
-    reconfigurable: str,
+    reconfigurable: Node,
     evidence: Evidence,
 ) -> None:
     """ "你可以配置 kubelet,以调用插件可执行文件的方式来动态获取容器镜像的仓库凭据 … 需要 kubelet 级别的配置才能启用。"
@@ -453,13 +456,18 @@ def test_credential_provider_plugin_supplies_credentials(
     The reconfigurable node's kubelet runs our exec plugin for provider.k8sdc.test (--image-credential-provider-config,
     matchImages); the plugin answers with bob's credentials. A pod without pull secrets pulls as bob; the plugin is
     not asked about an image outside matchImages; a node whose kubelet has no plugin cannot pull the image."""
-    reg, node = registries.auth, reconfigurable
+    if not nc.provider_configured(reconfigurable):
+        pytest.skip(
+            f"{reconfigurable.name}'s kubelet has no --image-credential-provider-config: the plugin is part of the "
+            "suite's own cluster (fixtures/cluster/credential-provider)"
+        )
+    reg, node = registries.auth, reconfigurable.name
     provided = f"{nc.PROVIDER_HOST}/{private_image}"
     unmatched = f"{reg.names[0]}/{private_image}"
     repo = private_image.split(":")[0]
     elsewhere = other_node(core, node)
     since = datetime.now(UTC)
-    with node_changes(core, node) as files:
+    with node_changes(core, reconfigurable) as files:
         no_node_credentials(files, JSON_PATHS + CFG_PATHS)
         files.write(nc.PROVIDER_RESPONSE, nc.provider_response({nc.PROVIDER_HOST: ("bob", reg.users["bob"])}))
         outcome = {
@@ -469,7 +477,7 @@ def test_credential_provider_plugin_supplies_credentials(
                 core, namespace, pod_on("no-plugin", provided, elsewhere)
             ),
         }
-        asked = nc.provider_requests(node, since)
+        asked = nc.provider_requests(reconfigurable, since)
     requests = manifest_requests(registries, repo, since)
     users = users_by_node([r for r in requests if r["host"] == nc.PROVIDER_HOST])
     asked_images = sorted({r.image for r in asked})  # the kubelet asks about the repository, without the tag
@@ -498,9 +506,10 @@ def test_credential_provider_plugin_supplies_credentials(
 
 
 @pytest.mark.claim("PRIV-PREPULLED-USABLE-BY-ALL")
-@pytest.mark.needs("node_access", "multi_node")
+@pytest.mark.needs("node_access")
 def test_images_pre_pulled_by_root_are_usable_by_every_pod(
     core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
     make_namespace: Callable[[], str],
     registries: RegistrySet,
     private_image: str,
@@ -514,7 +523,7 @@ def test_images_pre_pulled_by_root_are_usable_by_every_pod(
     node = other_node(core, "")
     namespaces = [make_namespace(), make_namespace()]
     try:
-        nc.pre_pull(node, image, "alice", reg.users["alice"])
+        nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
         pulled_at = datetime.now(UTC)
         outcome = {
             f"{ns} {policy}": pull_outcome(core, ns, pod_on(f"use-{policy.lower()}", image, node, policy))
@@ -522,7 +531,7 @@ def test_images_pre_pulled_by_root_are_usable_by_every_pod(
             for policy in ("IfNotPresent", "Never")
         }
     finally:
-        nc.remove_image(node, image)
+        nc.remove_image(cluster_nodes[node], image)
     asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
     evidence.observe(
         documented={k: "ran" for k in outcome},
@@ -535,9 +544,10 @@ def test_images_pre_pulled_by_root_are_usable_by_every_pod(
 
 
 @pytest.mark.claim("PRIV-PREPULLED-USABLE-BY-ALL")
-@pytest.mark.needs("node_access", "multi_node")
+@pytest.mark.needs("node_access")
 def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
     core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
     api_client: client.ApiClient,
     make_namespace: Callable[[], str],
     registries: RegistrySet,
@@ -559,7 +569,7 @@ def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
         pulled_at = datetime.now(UTC)
         second = pull_outcome(core, other, pod_on("b", image, node, "IfNotPresent"))
     finally:
-        nc.remove_image(node, image)
+        nc.remove_image(cluster_nodes[node], image)
     asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
     settings = kubelet_config(api_client, node) or {}
     evidence.observe(
@@ -582,7 +592,12 @@ def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
 @pytest.mark.claim("PRIV-PREPULLED-SAME-ON-ALL-NODES")
 @pytest.mark.needs("node_access", "multi_node")
 def test_pre_pulled_images_must_be_on_every_node(
-    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
+    core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
+    namespace: str,
+    registries: RegistrySet,
+    private_image: str,
+    evidence: Evidence,
 ) -> None:
     """ "如果你希望使用提前拉取镜像的方法代替仓库认证,就必须保证集群中所有节点提前拉取的镜像是相同的。" The image is
     pre-pulled on one node only: a pod without pull secrets (imagePullPolicy Never) runs there and cannot start on
@@ -592,10 +607,10 @@ def test_pre_pulled_images_must_be_on_every_node(
     node = other_node(core, "")
     elsewhere = other_node(core, node)
     try:
-        nc.pre_pull(node, image, "alice", reg.users["alice"])
+        nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
         outcome = {n: pull_outcome(core, namespace, pod_on(f"on-{n}", image, n, "Never")) for n in (node, elsewhere)}
     finally:
-        nc.remove_image(node, image)
+        nc.remove_image(cluster_nodes[node], image)
     evidence.observe(documented={node: "ran", elsewhere: "ErrImageNeverPull"}, observed=outcome, pre_pulled_on=node)
     assert outcome[node] == "ran", outcome
     assert outcome[elsewhere] in NEVER_PULL, outcome
@@ -605,7 +620,6 @@ def test_pre_pulled_images_must_be_on_every_node(
 
 
 @pytest.mark.claim("PRIV-PULLSECRET-ONLY-OWNER")
-@pytest.mark.needs("multi_node")
 def test_only_pods_with_their_own_key_pull(
     core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
 ) -> None:
@@ -682,19 +696,19 @@ def test_an_open_internal_registry_needs_no_configuration(
 
 
 @pytest.mark.claim("SECRET-MERGE-WITH-NODE-CONFIG")
-@pytest.mark.needs("node_access")
+@pytest.mark.needs("reconfigurable")
 def test_pull_secrets_and_node_config_are_merged(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
     private_image: str,
-    reconfigurable: str,
+    reconfigurable: Node,
     evidence: Evidence,
 ) -> None:
     """ "你也可以将此方法与节点级别的 .docker/config.json 配置结合使用。 来自不同来源的凭据会被合并。" The node's
     config.json has bob for one registry name, the pod's secret alice for another: a pod with a container from
     each pulls both, as bob and as alice."""
-    reg, node = registries.auth, reconfigurable
+    reg, node = registries.auth, reconfigurable.name
     by_node, by_secret = reg.names[0], unrelated_name(reg)
     repo = private_image.split(":")[0]
     core.create_namespaced_secret(
@@ -707,10 +721,10 @@ def test_pull_secrets_and_node_config_are_merged(
         )
     )
     since = datetime.now(UTC)
-    with node_changes(core, node) as files:
+    with node_changes(core, reconfigurable) as files:
         no_node_credentials(files, JSON_PATHS + CFG_PATHS)
         files.write(ROOT_CONFIG, nc.docker_config_json({by_node: ("bob", reg.users["bob"])}))
-        nc.restart_kubelet(core, node)
+        nc.restart_kubelet(core, reconfigurable)
         outcome = pull_outcome(core, namespace, pod)
     requests = manifest_requests(registries, repo, since)
     users = {
@@ -727,9 +741,10 @@ def test_pull_secrets_and_node_config_are_merged(
 
 
 @pytest.mark.claim("PRIV-USECASE-ALWAYSPULLIMAGES-ISOLATION")
-@pytest.mark.needs("node_access", "multi_node")
+@pytest.mark.needs("node_access")
 def test_always_pull_images_keeps_tenants_images_apart(
     core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
     api_client: client.ApiClient,
     make_namespace: Callable[[], str],
     registries: RegistrySet,
@@ -757,7 +772,7 @@ def test_always_pull_images_keeps_tenants_images_apart(
     )
     try:
         owner = pull_outcome(core, tenant_a, pod_on("owner", tenant_image, node, "IfNotPresent", ("regcred",)))
-        nc.pre_pull(node, preloaded_image, "alice", reg.users["alice"])
+        nc.pre_pull(cluster_nodes[node], preloaded_image, "alice", reg.users["alice"])
         without = {
             "tenant image": pull_outcome(core, tenant_b, pod_on("off-tenant", tenant_image, node, "IfNotPresent")),
             "pre-pulled image": pull_outcome(
@@ -779,8 +794,8 @@ def test_always_pull_images_keeps_tenants_images_apart(
             "pre-pulled image": outcome_of(core, tenant_b, "on-preloaded"),
         }
     finally:
-        nc.remove_image(node, tenant_image)
-        nc.remove_image(node, preloaded_image)
+        nc.remove_image(cluster_nodes[node], tenant_image)
+        nc.remove_image(cluster_nodes[node], preloaded_image)
     evidence.observe(
         documented={
             "AlwaysPullImages off": {"tenant image": "ran", "pre-pulled image": "ran"},

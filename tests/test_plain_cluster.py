@@ -27,6 +27,7 @@ from fixtures import preflight, target
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "conformance" / "expected" / "1.35.yaml"
 CLUSTER_ROLE = REPO / "fixtures" / "rbac" / "run-clusterrole.yaml"
+NODE_ACCESS_ROLE = REPO / "fixtures" / "rbac" / "node-access-clusterrole.yaml"
 pytestmark = [pytest.mark.cluster, pytest.mark.plain_cluster]
 
 #: One area per instrument a user's cluster gets from the suite: the busybox image (ENV), pushed test images (CTR),
@@ -49,13 +50,17 @@ def plain() -> target.ClusterTarget:
 
 
 @contextlib.contextmanager
-def bound_identity(plain: target.ClusterTarget, directory: Path, drop: str | None = None) -> Iterator[Path]:
+def bound_identity(
+    plain: target.ClusterTarget, directory: Path, drop: str | None = None, node_access: bool = False
+) -> Iterator[Path]:
     """A kubeconfig for a fresh ServiceAccount bound only to the run ClusterRole (a copy under a unique name, without
-    the rules for resource ``drop``), all removed afterwards."""
+    the rules for resource ``drop``; with ``node_access`` the node-access role's rules too), all removed afterwards."""
     api = preflight.load(plain)
     core, rbac = client.CoreV1Api(api), client.RbacAuthorizationV1Api(api)
     name = f"k8sdc-rbac-{uuid.uuid4().hex[:6]}"
     role, binding = list(yaml.safe_load_all(CLUSTER_ROLE.read_text()))
+    if node_access:
+        role["rules"] += next(yaml.safe_load_all(NODE_ACCESS_ROLE.read_text()))["rules"]
     role["rules"] = [r for r in role["rules"] if drop not in r.get("resources", [])]
     role["metadata"]["name"] = binding["metadata"]["name"] = binding["roleRef"]["name"] = name
     binding["subjects"] = [{"kind": "ServiceAccount", "name": name, "namespace": name}]
@@ -142,6 +147,42 @@ def test_subset_through_the_plain_clusters_kubeconfig(
     assert not differ, f"(expected on the suite's cluster, observed on the plain one): {differ}"
     print(f"plain cluster: {len(judged)} claims of {', '.join(AREAS)} judged in {took:.0f}s")
     _assert_nothing_left(plain, run_id)
+
+
+#: Node-level claims run with --node-access, one per kind of change: node credential files and kubelet restarts
+#: (PRIV), a kubelet configuration change (IMG-PAR), a kubelet restart mid-termination (TERM).
+NODE_CLAIMS = ("PRIV-NODE-CONFIG-ALL-PODS", "PRIV-NODE-CONFIG-UNIFORM", "IMG-PAR-MAX-UNLIMITED-DEFAULT")
+#: Files those scenarios change on the reconfigurable node, compared by sha256 before and after the run.
+NODE_FILES = ("/var/lib/kubelet/config.yaml", "/var/lib/kubelet/config.json", "/root/.docker/config.json", "/etc/hosts")
+
+
+def test_node_access_on_the_plain_cluster(plain: target.ClusterTarget, tmp_path: Path) -> None:
+    """``--node-access --reconfigurable-node <control plane>`` through an identity bound to the two ClusterRoles: the
+    run says what it will do first, the node-level claims are judged as on the suite's cluster, and afterwards the
+    DaemonSet's namespace is gone and every file the scenarios changed has its original checksum."""
+    from fixtures import nodes
+
+    control_plane = nodes.DockerNode(f"{plain.kind_name}-control-plane")
+    before = {path: nodes.file_digest(control_plane, path) for path in NODE_FILES}
+    run_id = f"plain-na-{uuid.uuid4().hex[:6]}"
+    with bound_identity(plain, tmp_path, node_access=True) as identity:
+        command = [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "-n", "2", "--dist", "worksteal"),
+            *(f"--run-id={run_id}", f"--reports-dir={tmp_path}", "conformance", "--node-access"),
+            *("--reconfigurable-node", control_plane.name, *(f"--claim={c}" for c in NODE_CLAIMS)),
+        ]
+        env = {**os.environ, "PYTHONPATH": str(REPO), "KUBECONFIG": str(identity)}
+        proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=1200)
+    lines = proc.stdout.splitlines()
+    assert any(ln.startswith("--node-access: a privileged DaemonSet") for ln in lines[:4]), lines[:6]
+    assert "RBAC:" not in proc.stdout, [ln for ln in lines if "RBAC:" in ln]
+    verdicts = json.loads((tmp_path / run_id / "verdicts.json").read_text())["claims"]
+    expected = yaml.safe_load(EXPECTED.read_text())["claims"]
+    observed = {c: verdicts[c]["verdict"] for c in NODE_CLAIMS}
+    assert observed == {c: expected[c]["verdict"] for c in NODE_CLAIMS}, f"{observed}\n{proc.stdout[-3000:]}"
+    _assert_nothing_left(plain, run_id)
+    after = {path: nodes.file_digest(control_plane, path) for path in NODE_FILES}
+    assert after == before, "node files changed by the run"
 
 
 def _assert_nothing_left(plain: target.ClusterTarget, run_id: str) -> None:
