@@ -7,7 +7,7 @@ Observed with the suite's own registry: what ran, and which manifests the regist
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 
@@ -17,6 +17,7 @@ from kubernetes import client
 from fixtures import capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
+from fixtures.nodes import Node, tag_image, untag_image
 from fixtures.registry import nodes, witness
 from fixtures.registry.service import Registry, RegistrySet
 
@@ -39,15 +40,26 @@ def pushed(reg: Registry, repo: str, tag: str, marker: str) -> str:
 
 @pytest.mark.claim("IMG-NAME-DEFAULT-REGISTRY")
 def test_no_registry_means_docker_hub(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, node_exec: object, evidence: Evidence
+    core: client.CoreV1Api,
+    namespace: str,
+    busybox_image: str,
+    caps: capabilities.Capabilities,
+    cluster_nodes: Mapping[str, Node],
+    run_id: str,
+    evidence: Evidence,
 ) -> None:
     """ "如果你不指定仓库的主机名，Kubernetes 认为你在使用 Docker 公共仓库。" An image present on the nodes as
-    ``docker.io/library/busybox:<tag>`` runs under the short name ``busybox:<tag>``."""
-    from fixtures.cluster import kind
-
-    short = "busybox:k8sdc-" + busybox_image.rsplit(":", 1)[1]
-    kind.tag_and_load(busybox_image, short)  # Docker names it docker.io/library/busybox:…
-    done, _ = pods.run_to_completion(core, namespace, marker_pod("short", short))
+    ``docker.io/library/busybox:<tag>`` (the busybox image, tagged so in each schedulable node's containerd for the
+    test) runs under the short name ``busybox:<tag>``."""
+    short = f"busybox:k8sdc-{run_id.lower()}-{uuid.uuid4().hex[:6]}"
+    on = [cluster_nodes[n] for n in caps.schedulable_nodes]
+    try:
+        for node in on:
+            tag_image(node, busybox_image, f"docker.io/library/{short}")
+        done, _ = pods.run_to_completion(core, namespace, marker_pod("short", short))
+    finally:
+        for node in on:
+            untag_image(node, f"docker.io/library/{short}")
     image = done.status.container_statuses[0].image
     evidence.observe(documented=f"docker.io/library/{short}", observed=image)
     assert done.status.phase in ("Succeeded", "Failed"), pods.describe(done)

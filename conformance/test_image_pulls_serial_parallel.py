@@ -362,7 +362,7 @@ def refused(node_exec: po.NodeExec, node: str, since: float, message: str, wait:
 
 
 @pytest.mark.claim("IMG-PAR-MAX-VALIDATION")
-@pytest.mark.needs("reconfigurable")
+@pytest.mark.needs("reconfigurable", "kubelet_independent_access")
 def test_kubelet_refuses_an_invalid_max_parallel_image_pulls(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
