@@ -729,7 +729,7 @@ def test_pull_secrets_and_node_config_are_merged(
         outcome = pull_outcome(core, namespace, pod)
     requests = manifest_requests(registries, repo, since)
     users = {
-        h: sorted({r["user"] for r in requests if r["host"] == h and r["status"] == 200} - {None})
+        h: sorted({r["user"] for r in requests if r["host"] == witness.host_of(h) and r["status"] == 200} - {None})
         for h in (by_node, by_secret)
     }
     evidence.observe(
