@@ -153,7 +153,17 @@ def test_subset_through_the_plain_clusters_kubeconfig(
 #: (PRIV), a kubelet configuration change (IMG-PAR), a kubelet restart mid-termination (TERM).
 NODE_CLAIMS = ("PRIV-NODE-CONFIG-ALL-PODS", "PRIV-NODE-CONFIG-UNIFORM", "IMG-PAR-MAX-UNLIMITED-DEFAULT")
 #: Files those scenarios change on the reconfigurable node, compared by sha256 before and after the run.
-NODE_FILES = ("/var/lib/kubelet/config.yaml", "/var/lib/kubelet/config.json", "/root/.docker/config.json", "/etc/hosts")
+NODE_FILES = (
+    "/var/lib/kubelet/config.yaml",
+    "/var/lib/kubelet/config.json",
+    "/root/.docker/config.json",
+    "/etc/default/kubelet",
+    "/etc/hosts",
+)
+#: Directories whose listing must be as before (the registry host names' certs.d entries, plugin state).
+NODE_DIRS = ("/etc/containerd/certs.d", "/etc/systemd/system/kubelet.service.d")
+#: What the credential-provider scenario installs for itself (must be gone).
+NODE_TREES = ("/etc/k8sdc", "/var/lib/k8sdc")
 
 
 def test_node_access_on_the_plain_cluster(plain: target.ClusterTarget, tmp_path: Path) -> None:
@@ -163,7 +173,17 @@ def test_node_access_on_the_plain_cluster(plain: target.ClusterTarget, tmp_path:
     from fixtures import nodes
 
     control_plane = nodes.DockerNode(f"{plain.kind_name}-control-plane")
-    before = {path: nodes.file_digest(control_plane, path) for path in NODE_FILES}
+    worker = nodes.DockerNode(f"{plain.kind_name}-worker")
+
+    def state() -> dict[str, object]:
+        return {
+            **{f"{n.name}:{p}": nodes.file_digest(n, p) for n in (control_plane, worker) for p in NODE_FILES},
+            **{f"{n.name}:{d}/": nodes.output(n, ["ls", "-a", d]) for n in (control_plane, worker) for d in NODE_DIRS},
+            **{n.name: nodes.output(n, ["sh", "-c", 'ls -d "$@" 2>/dev/null; true', "sh", *NODE_TREES])
+               for n in (control_plane, worker)},
+        }  # fmt: skip
+
+    before = state()
     run_id = f"plain-na-{uuid.uuid4().hex[:6]}"
     with bound_identity(plain, tmp_path, node_access=True) as identity:
         command = [
@@ -181,8 +201,8 @@ def test_node_access_on_the_plain_cluster(plain: target.ClusterTarget, tmp_path:
     observed = {c: verdicts[c]["verdict"] for c in NODE_CLAIMS}
     assert observed == {c: expected[c]["verdict"] for c in NODE_CLAIMS}, f"{observed}\n{proc.stdout[-3000:]}"
     _assert_nothing_left(plain, run_id)
-    after = {path: nodes.file_digest(control_plane, path) for path in NODE_FILES}
-    assert after == before, "node files changed by the run"
+    after = state()
+    assert after == before, f"changed by the run: {[k for k in before if before[k] != after.get(k)]}"
 
 
 def _assert_nothing_left(plain: target.ClusterTarget, run_id: str) -> None:
