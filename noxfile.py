@@ -7,6 +7,8 @@ import json
 import os
 import secrets
 import shutil
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -18,6 +20,16 @@ PYTHON = "3.11"
 EXPECTATIONS = "conformance/expected/1.35.yaml"
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 ALLURE_PREFIX = Path(".nox") / "allure"  # allure-commandline from the npm registry, installed once by the sessions
+# After a Ctrl-C pytest stops its scenarios, puts back what they changed and writes the reports (fixtures/
+# interruption.py gives its workers 25 s); nox's own default would kill it after half a second.
+INTERRUPT_GRACE = 30.0
+EXIT_CODES = {  # fixtures/verdicts.py RunExit; README "Exit codes"
+    0: "every verdict as expected",
+    1: "a claim deviates unexpectedly (or verdicts changed)",
+    2: "a scenario or the suite broke",
+    3: "interrupted",
+    4: "bad input",
+}
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -47,7 +59,7 @@ def _cluster_up(session: nox.Session, args: list[str]) -> None:
     """Bring the suite's kind cluster up before pytest, so its progress is visible (xdist hides workers' output);
     pytest then finds it healthy and reuses it. Nothing to do against a cluster the user named."""
     if not _names_cluster(args):
-        session.run("python", "-m", "fixtures.cluster", "up", env=_env())
+        _exit_with(session, _call(session, "python", "-m", "fixtures.cluster", "up", env=_env()))
 
 
 def _workers(args: list[str]) -> list[str]:
@@ -104,17 +116,64 @@ def _allure_cli(session: nox.Session) -> str | None:
     return str(prefix / "node_modules" / ".bin" / "allure")
 
 
-def _pytest_with_reports(session: nox.Session, args: list[str]) -> None:
-    """pytest, then the run's reports with its Allure report (a problem there is printed, not fatal). The Allure
-    command line is installed first, and named in $ALLURE, so tests/test_reports.py can build a real report."""
+def _call(session: nox.Session, *argv: str, env: dict[str, str] | None = None) -> int:
+    """Run a command of the session's virtualenv and return its exit code (``session.run`` only says pass/fail).
+
+    A Ctrl-C reaches the command too (same process group): it gets ``INTERRUPT_GRACE`` seconds to clean up before
+    it is terminated. A SIGTERM to nox (a CI system cancelling the job) is passed on as SIGINT."""
+    if session.run("python", "-c", "", silent=True) is None:
+        return 0  # nox --install-only: nothing runs
+    session.log(" ".join(argv))
+    run_env = {**os.environ, **(env or {})}
+    run_env["PATH"] = f"{session.bin}:{run_env.get('PATH', '')}"
+    run_env["VIRTUAL_ENV"] = str(Path(session.bin).parent)
+    proc = subprocess.Popen(argv, env=run_env)
+
+    def forward(signum: int, frame: object) -> None:
+        proc.send_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)  # ignored if the terminal's Ctrl-C got there first
+            deadline = time.monotonic() + INTERRUPT_GRACE
+            while True:
+                try:
+                    return proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except KeyboardInterrupt:
+                    continue  # a second Ctrl-C: the clean-up is already bounded
+                except subprocess.TimeoutExpired:
+                    session.warn(f"{argv[0]} did not stop within {INTERRUPT_GRACE:.0f} s: terminating it")
+                    proc.terminate()
+                    try:
+                        return proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_with(session: nox.Session, code: int) -> None:
+    """End nox with the run's own exit code (README "Exit codes"), not nox's generic 1."""
+    if code:
+        session.log(f"exit code {code}: {EXIT_CODES.get(code, 'see the output above')}")
+        raise SystemExit(code)
+
+
+def _pytest_with_reports(session: nox.Session, args: list[str]) -> int:
+    """pytest, then the run's reports with its Allure report (a problem there is printed, not fatal); pytest's exit
+    code. The Allure command line is installed first, and named in $ALLURE, so tests/test_reports.py can build a real
+    report."""
     extra, run_dir = _run_args(args)
     cli = _allure_cli(session)
-    try:
-        session.run("pytest", *args, *extra, env=_env() | ({"ALLURE": cli} if cli else {}))
-    finally:
-        if (run_dir / "verdicts.json").is_file():
-            allure = ["--allure", cli] if cli else ["--no-allure"]
-            session.run("python", "-m", "reports", str(run_dir), *allure, success_codes=[0, 1])
+    code = _call(session, "pytest", *args, *extra, env=_env() | ({"ALLURE": cli} if cli else {}))
+    if (run_dir / "verdicts.json").is_file():
+        allure = ["--allure", cli] if cli else ["--no-allure"]
+        _call(session, "python", "-m", "reports", str(run_dir), *allure)
+    return code
 
 
 @nox.session(python=PYTHON)
@@ -137,7 +196,9 @@ def tests(session: nox.Session) -> None:
     workers = _workers(session.posargs)
     workers = ["-n", "3", *workers[2:]] if workers else workers
     args = [*workers, f"--expectations={EXPECTATIONS}", *session.posargs]
-    _pytest_with_reports(session, ["tests", "conformance", "-m", "not plain_cluster and not alone", *args])
+    _exit_with(
+        session, _pytest_with_reports(session, ["tests", "conformance", "-m", "not plain_cluster and not alone", *args])
+    )
     if selecting:
         return
     session.run("pytest", "tests", "-m", "alone", "-p", "no:xdist", env=_env())
@@ -155,7 +216,7 @@ def conformance(session: nox.Session) -> None:
     _install(session)
     args = session.posargs or []
     _cluster_up(session, args)
-    _pytest_with_reports(session, ["conformance", *_workers(args), *args])
+    _exit_with(session, _pytest_with_reports(session, ["conformance", *_workers(args), *args]))
 
 
 @nox.session(python=PYTHON)
@@ -171,11 +232,12 @@ def report(session: nox.Session) -> None:
     junit.xml; ``-- --diff RUN_A RUN_B`` lists the claims whose verdict changed."""
     _install(session)
     args = session.posargs or ["reports/out/latest"]
-    if "--diff" in args or "--no-allure" in args or "--allure" in args:
-        session.run("python", "-m", "reports", *args)
+    if "--diff" in args or "--no-allure" in args or "--allure" in args or args[0] == "summary":
+        _exit_with(session, _call(session, "python", "-m", "reports", *args))
         return
     cli = _allure_cli(session)
-    session.run("python", "-m", "reports", *(["--allure", cli] if cli else ["--no-allure"]), *args)
+    allure = ["--allure", cli] if cli else ["--no-allure"]
+    _exit_with(session, _call(session, "python", "-m", "reports", *allure, *args))
 
 
 @nox.session(python=PYTHON)

@@ -85,6 +85,7 @@ def gaps_of(times: list[datetime]) -> list[float]:
 
 
 @pytest.mark.slow
+@pytest.mark.waits(16 * 60)
 @pytest.mark.claim("IMG-BO-CAP-300S")
 def test_back_off_delay_stops_growing_at_300_seconds(
     core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
@@ -144,6 +145,7 @@ def test_unpullable_image_waits_in_image_pull_back_off(
     assert len(seen) >= 3, f"the kubelet stopped trying after {len(seen)} attempt(s)"
 
 
+@pytest.mark.waits(330)
 @pytest.mark.claim("IMG-BO-INCREASING-DELAY")
 def test_retries_come_with_an_increasing_delay(
     core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence

@@ -169,6 +169,7 @@ def test_always_resolves_the_tag_and_uses_a_cached_digest(
     assert [r for r in moved_asked if r.kind == "blob"], f"the new digest was not pulled: {brief(moved_asked)}"
 
 
+@pytest.mark.waits(300)
 @pytest.mark.claim("IMG-POL-ALWAYS-EVERY-START")
 def test_always_asks_the_registry_at_every_container_start(
     core: client.CoreV1Api, namespace: str, reg: Registry, repo: str, node: str, evidence: Evidence

@@ -1,0 +1,230 @@
+"""Runs a CI system can trust (fixtures/interruption.py, fixtures/bounds.py, the exit codes of fixtures/verdicts.py):
+inner pytest runs are interrupted with real signals, time out, and hang on purpose."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixtures import bounds, verdicts
+
+pytest_plugins = ["pytester"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = {
+    "claims": [
+        {"id": f"R-{n}", "area": "R", "statement": f"run control {n}", "needs": ["RUN"]}
+        for n in ("QUICK", "SLOW", "HANG", "AFTER", "LATER")
+    ]
+}
+
+# R-QUICK finishes at once; R-SLOW sleeps in a test whose fixture writes "restored" in its teardown (what a
+# scenario changed on a node is put back); R-LATER never starts when the run is interrupted.
+SCENARIOS = """
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def node_change():
+    Path("changed").write_text("yes")
+    yield
+    Path("restored").write_text("yes")
+
+
+@pytest.mark.claim("R-QUICK")
+def test_quick():
+    Path("quick-done").write_text("yes")
+
+
+@pytest.mark.claim("R-SLOW")
+def test_slow(node_change):
+    Path("slow-started").write_text("yes")
+    time.sleep(120)
+
+
+@pytest.mark.claim("R-LATER")
+def test_later():
+    time.sleep(120)
+"""
+
+
+def _base(tmp: Path) -> list[str]:
+    catalogue = tmp / "claims.yaml"
+    catalogue.write_text(yaml.safe_dump(CATALOGUE), encoding="utf-8")
+    return [
+        sys.executable, "-m", "pytest", "-p", "fixtures.verdicts", "-p", "no:cacheprovider", "-p", "no:randomly",
+        "--claims-catalogue", str(catalogue), "--reports-dir", str(tmp / "out"), "--run-id", "run-1",
+    ]  # fmt: skip
+
+
+def _start(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.Popen(
+        [*_base(pytester.path), *args],
+        cwd=pytester.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # the test sends signals to it alone (or to its group, as a terminal would)
+    )
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"{path.name} never appeared; the run said:\n{proc.communicate()[0][-3000:]}")
+        time.sleep(0.1)
+
+
+def _run_files(pytester: pytest.Pytester) -> tuple[dict, dict]:
+    out = pytester.path / "out" / "run-1"
+    return (
+        json.loads((out / "verdicts.json").read_text(encoding="utf-8")),
+        json.loads((out / "run.json").read_text(encoding="utf-8")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("how", "xdist"),
+    [("SIGINT", True), ("SIGINT-group", True), ("SIGTERM", True), ("SIGINT", False), ("SIGTERM", False)],
+    ids=["sigint-controller-xdist", "ctrl-c-group-xdist", "sigterm-xdist", "sigint-alone", "sigterm-alone"],
+)
+def test_an_interrupted_run_keeps_what_it_measured(pytester: pytest.Pytester, how: str, xdist: bool) -> None:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it), a SIGINT or SIGTERM to the controller alone:
+    the run stops within seconds, the interrupted scenario's clean-up runs, finished claims keep their verdicts,
+    the rest are untested "run interrupted", and it exits 3 with one line and no traceback."""
+    pytester.makepyfile(test_run=SCENARIOS)
+    proc = _start(pytester, *(["-n", "2", "--dist", "load"] if xdist else ["-p", "no:xdist"]))
+    try:
+        _wait_for(pytester.path / "slow-started", proc)
+        _wait_for(pytester.path / "quick-done", proc)
+        time.sleep(1.0)  # the quick test's report reaches the controller
+        sent = time.monotonic()
+        if how == "SIGINT-group":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, getattr(signal, how))
+        output, _ = proc.communicate(timeout=40)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == verdicts.RunExit.INTERRUPTED, output[-3000:]
+    assert took < 20, f"took {took:.1f} s to stop"
+    assert (pytester.path / "restored").exists(), "the interrupted scenario's teardown did not run"
+    data, run = _run_files(pytester)
+    claims = data["claims"]
+    assert claims["R-QUICK"]["verdict"] == "conforms"
+    for unfinished in ("R-SLOW", "R-LATER"):
+        assert claims[unfinished]["verdict"] == "untested", claims[unfinished]
+        assert claims[unfinished]["reason"] == verdicts.INTERRUPTED_REASON
+    assert run["interrupted"]["by"] == ("SIGTERM" if how == "SIGTERM" else "SIGINT")
+    assert run["exitstatus"] == verdicts.RunExit.INTERRUPTED
+    assert data["format_version"] == verdicts.FORMAT_VERSION
+    assert "run interrupted (" in output
+    assert "Traceback" not in output, output[-3000:]
+
+
+def test_the_whole_run_timeout_interrupts_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_run=SCENARIOS)
+    started = time.monotonic()
+    proc = _start(pytester, "-n", "2", "--timeout", "6")
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == verdicts.RunExit.INTERRUPTED, output[-3000:]
+    assert time.monotonic() - started < 30
+    data, run = _run_files(pytester)
+    assert run["interrupted"]["by"] == "timeout"
+    assert data["claims"]["R-QUICK"]["verdict"] == "conforms"
+    assert data["claims"]["R-SLOW"]["verdict"] == "untested"
+    assert "run interrupted (timeout)" in output
+
+
+HANGING = """
+import time
+
+import pytest
+
+
+@pytest.mark.claim("R-HANG")
+def test_hangs(evidence):
+    evidence.observe(documented="a pod that starts", observed="pod Pending, no events yet")
+    while True:  # a retry loop that swallows errors must not outlive the bound either
+        try:
+            time.sleep(3600)
+        except Exception:
+            pass
+
+
+@pytest.mark.claim("R-AFTER")
+def test_after():
+    pass
+
+
+@pytest.mark.waits(0.5)
+@pytest.mark.claim("R-SLOW")
+def test_declared():
+    pass
+"""
+
+
+def test_a_hanging_scenario_ends_as_an_error_within_its_bound(pytester: pytest.Pytester) -> None:
+    """A scenario made to hang (its wait never returns, and it swallows exceptions) is stopped at its bound, its
+    claim is ``error`` naming the bound, the line it was stuck on and its last observation, and the run goes on."""
+    pytester.makepyfile(test_hang=HANGING)
+    started = time.monotonic()
+    proc = _start(pytester, "-p", "no:xdist", "--scenario-timeout", "2")
+    output, _ = proc.communicate(timeout=60)
+    took = time.monotonic() - started
+    assert proc.returncode == verdicts.RunExit.BROKE, output[-3000:]
+    assert took < 25, f"took {took:.1f} s"
+    claims, _ = _run_files(pytester)
+    hang = claims["claims"]["R-HANG"]
+    assert hang["verdict"] == "error"
+    assert "no result within its bound of 2 s" in hang["reason"]
+    assert "stopped at test_hang.py:" in hang["reason"] and "in test_hangs" in hang["reason"]
+    assert "pod Pending, no events yet" in hang["reason"]
+    assert "ScenarioTimeout" in hang["reason"]
+    assert claims["claims"]["R-AFTER"]["verdict"] == "conforms"  # the run went on
+    assert claims["claims"]["R-SLOW"]["verdict"] == "conforms"
+
+
+def test_a_bound_comes_from_what_the_scenario_waits_for(pytester: pytest.Pytester) -> None:
+    items = pytester.getitems(
+        "import pytest\n\n@pytest.mark.waits(960)\ndef test_cap():\n    pass\n\ndef test_plain():\n    pass\n"
+    )
+    cap, plain = items
+    assert bounds.bound_of(cap, 300) == (1440.0, "it waits 960 s by design")
+    assert bounds.bound_of(plain, 300)[0] == 300
+    assert bounds.bound_of(cap, 3000)[0] == 3000  # a declared wait never shortens the default
+
+
+@pytest.mark.parametrize(
+    ("body", "args", "code"),
+    [
+        ("pass", [], verdicts.RunExit.AS_EXPECTED),
+        ("assert False, 'observed otherwise'", [], verdicts.RunExit.DEVIATES),
+        ("raise RuntimeError('broke')", [], verdicts.RunExit.BROKE),
+        ("pass", ["--timeout", "-1"], verdicts.RunExit.BAD_INPUT),
+        ("pass", ["--scenario-timeout", "-5"], verdicts.RunExit.BAD_INPUT),
+    ],
+    ids=["as-expected", "deviates", "broke", "bad-timeout", "bad-scenario-timeout"],
+)
+def test_exit_codes(pytester: pytest.Pytester, body: str, args: list[str], code: int) -> None:
+    pytester.makepyfile(test_code=f"import pytest\n\n@pytest.mark.claim('R-QUICK')\ndef test_a():\n    {body}\n")
+    proc = _start(pytester, "-p", "no:xdist", *args)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == code, output[-2000:]
