@@ -9,6 +9,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import nox
 
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
-PYTHON = "3.11"
+nox.options.error_on_missing_interpreters = True  # a session whose Python is missing fails, not skipped (exit 0)
+# The Python nox runs on when it is new enough (Debian 12: 3.11, Debian 13: 3.13), else 3.11.
+PYTHON = f"3.{sys.version_info.minor}" if sys.version_info >= (3, 11) else "3.11"
 EXPECTATIONS = "conformance/expected/1.35.yaml"
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 ALLURE_PREFIX = Path(".nox") / "allure"  # allure-commandline from the npm registry, installed once by the sessions
@@ -44,6 +47,16 @@ def _env() -> dict[str, str]:
         if extra not in path.split(":"):
             path += ":" + extra
     return {"PATH": path, "TESTCONTAINERS_RYUK_DISABLED": "true"}
+
+
+def _prepare_host(session: nox.Session, args: list[str]) -> None:
+    """Before anything builds (fixtures/host/prepare.py): a Go toolchain new enough (found, or fetched from the Go
+    module proxy) and, for the suite's own clusters, the Debian packages and dockerd. What is missing stops the
+    session in one ERROR line. The toolchain goes first on PATH for every later command."""
+    what = ["go"] if _names_cluster(args) else []
+    out = session.run("python", "-m", "fixtures.host.prepare", *what, env=_env(), silent=True, stderr=None)
+    if out:  # None under --install-only
+        os.environ["PATH"] = f"{str(out).strip().splitlines()[-1]}:{os.environ['PATH']}"
 
 
 def _names_cluster(args: list[str]) -> bool:
@@ -120,7 +133,7 @@ def _call(session: nox.Session, *argv: str, env: dict[str, str] | None = None) -
     """Run a command of the session's virtualenv and return its exit code (``session.run`` only says pass/fail).
 
     A Ctrl-C reaches the command too (same process group): it gets ``INTERRUPT_GRACE`` seconds to clean up before
-    it is terminated. A SIGTERM to nox (a CI system cancelling the job) is passed on as SIGINT."""
+    it is terminated. A SIGTERM to nox (a CI system cancelling the job) is passed on."""
     if session.run("python", "-c", "", silent=True) is None:
         return 0  # nox --install-only: nothing runs
     session.log(" ".join(argv))
@@ -130,7 +143,7 @@ def _call(session: nox.Session, *argv: str, env: dict[str, str] | None = None) -
     proc = subprocess.Popen(argv, env=run_env)
 
     def forward(signum: int, frame: object) -> None:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # pytest stops on it as on a Ctrl-C (fixtures/interruption.py)
 
     previous = signal.signal(signal.SIGTERM, forward)
     try:
@@ -180,13 +193,15 @@ def _pytest_with_reports(session: nox.Session, args: list[str]) -> int:
 def tests(session: nox.Session) -> None:
     """The project's own tests and the conformance scenarios against the suite's own cluster (reports, the Allure
     report included, in reports/out/<run-id>/). Then, one after the other and never beside the timing scenarios:
-    the tests marked ``alone`` (they start whole runs or measure wall time) and the plain cluster's
+    the tests marked ``alone`` (they start whole runs or measure wall time) and ``first_contact`` (the README's set-up
+    in fresh Debian containers), then the plain cluster's
     (tests/test_plain_cluster.py: a subset through its kubeconfig), after which the plain cluster is removed. The
     project's tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
     _install(session)
     if os.environ.get("KUBECONFIG"):
         session.log("nox -s tests uses the suite's own clusters: ignoring $KUBECONFIG")
         os.environ.pop("KUBECONFIG")
+    _prepare_host(session, [])
     selecting = any(a in ("-m", "-k") or a.startswith(("-m=", "-k=")) for a in session.posargs)
     session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
     _cluster_up(session, session.posargs)
@@ -196,12 +211,11 @@ def tests(session: nox.Session) -> None:
     workers = _workers(session.posargs)
     workers = ["-n", "3", *workers[2:]] if workers else workers
     args = [*workers, f"--expectations={EXPECTATIONS}", *session.posargs]
-    _exit_with(
-        session, _pytest_with_reports(session, ["tests", "conformance", "-m", "not plain_cluster and not alone", *args])
-    )
+    selection = "not plain_cluster and not alone and not first_contact"
+    _exit_with(session, _pytest_with_reports(session, ["tests", "conformance", "-m", selection, *args]))
     if selecting:
         return
-    session.run("pytest", "tests", "-m", "alone", "-p", "no:xdist", env=_env())
+    session.run("pytest", "tests", "-m", "alone or first_contact", "-p", "no:xdist", env=_env())
     session.run("python", "-m", "fixtures.cluster", "up", "--profile", "plain", env=_env())
     try:
         session.run("pytest", "tests", "-m", "plain_cluster", "-p", "no:xdist", env=_env())
@@ -215,6 +229,7 @@ def conformance(session: nox.Session) -> None:
     reports (compliance.html, junit.xml, allure-report/) go to reports/out/<run-id>/."""
     _install(session)
     args = session.posargs or []
+    _prepare_host(session, args)
     _cluster_up(session, args)
     _exit_with(session, _pytest_with_reports(session, ["conformance", *_workers(args), *args]))
 
@@ -223,6 +238,7 @@ def conformance(session: nox.Session) -> None:
 def cluster(session: nox.Session) -> None:
     """``nox -s cluster -- up|down|status``: the suite's kind cluster."""
     _install(session)
+    _prepare_host(session, [])
     session.run("python", "-m", "fixtures.cluster", *(session.posargs or ["status"]), env=_env())
 
 

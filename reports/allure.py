@@ -10,11 +10,18 @@ that opens offline, and maps each claim ID to its test results in that report, f
 Allure gives test results new random UIDs every time it builds a report, so the links are read back from the report
 just built (its ``data/test-cases/<uid>.json`` entries, embedded in the single file), and a test result's page is
 ``allure-report/index.html#testresult/<uid>``.
+
+History. Allure draws its trend charts from the ``history/`` files of the previous report, copied into the results
+before generating. :func:`generate` does that from the most recent earlier run (by ``run.json`` start) of the same
+cluster (``run.json`` ``cluster.cluster_id``) among the run directory's siblings that has a report: its
+``allure-report/history/`` folder, or, since a single-file report writes no such folder, the ``history/*.json``
+entries embedded in its ``index.html``.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import re
@@ -149,9 +156,9 @@ def generate(run_dir: Path, cli: Path) -> Path:
     results, report = run_dir / RESULTS, run_dir / REPORT
     if not results.is_dir():
         raise FileNotFoundError(f"{results}: no Allure results (run pytest with --alluredir {results})")
-    run_json = run_dir / "run.json"
-    run = json.loads(run_json.read_text(encoding="utf-8")) if run_json.is_file() else {}
-    write_metadata(results, run if isinstance(run, dict) else {})
+    run = _run_json(run_dir)
+    copy_history(run_dir)
+    write_metadata(results, run)
     proc = subprocess.run(
         [str(cli), "generate", str(results), "-o", str(report), "--clean", "--single-file"],
         capture_output=True,
@@ -163,6 +170,92 @@ def generate(run_dir: Path, cli: Path) -> Path:
     if proc.returncode != 0 or not index.is_file():
         raise RuntimeError(f"allure generate failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-2000:]}")
     return index
+
+
+# --------------------------------------------------------------------------- history
+
+
+HISTORY = "history"
+_EMBEDDED_HISTORY = re.compile(r"d\('history/([A-Za-z0-9_.-]+\.json)',\s*'([A-Za-z0-9+/=]*)'\)")
+
+
+def _run_json(run_dir: Path) -> dict[str, Any]:
+    """The run's ``run.json``; empty when missing or unreadable (history and metadata are best effort)."""
+    try:
+        data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def cluster_id(run: Mapping[str, Any]) -> str | None:
+    """``run.json``'s ``cluster.cluster_id``, if any."""
+    cluster = run.get("cluster")
+    value = cluster.get("cluster_id") if isinstance(cluster, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _start(run: Mapping[str, Any]) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(str(run.get("start")))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def history_of(report: Path) -> dict[str, bytes]:
+    """File name -> content of a built report's history: its ``history/`` folder, else (a single-file report) the
+    ``history/*.json`` entries embedded in its ``index.html``."""
+    folder = report / HISTORY
+    if folder.is_dir():
+        found = {p.name: p.read_bytes() for p in sorted(folder.glob("*.json")) if p.is_file()}
+        if found:
+            return found
+    index = report / "index.html"
+    if not index.is_file():
+        return {}
+    text = index.read_text(encoding="utf-8", errors="replace")
+    return {m[1]: base64.b64decode(m[2]) for m in _EMBEDDED_HISTORY.finditer(text)}
+
+
+def previous_run(run_dir: Path) -> Path | None:
+    """The most recent run directory beside ``run_dir`` that started before it, on the same cluster, and has an
+    Allure report with history; None when the run has no cluster ID or start, or there is no such run."""
+    run_dir = Path(run_dir).resolve()
+    run = _run_json(run_dir)
+    cid, start = cluster_id(run), _start(run)
+    if cid is None or start is None:
+        return None
+    best: tuple[dt.datetime, Path] | None = None
+    for sibling in sorted(run_dir.parent.iterdir()):
+        if sibling == run_dir or sibling.is_symlink() or not sibling.is_dir():
+            continue
+        other = _run_json(sibling)
+        when = _start(other)
+        if cluster_id(other) != cid or when is None or when >= start or (best and when <= best[0]):
+            continue
+        if history_of(sibling / REPORT):
+            best = (when, sibling)
+    return best[1] if best else None
+
+
+def copy_history(run_dir: Path) -> Path | None:
+    """Replace ``run_dir/allure-results/history/`` with the history of :func:`previous_run`'s report; return that
+    run's directory, or None (and leave the results alone) when there is none."""
+    source = previous_run(run_dir)
+    if source is None:
+        return None
+    history = history_of(source / REPORT)
+    target = Path(run_dir) / RESULTS / HISTORY
+    if target.is_dir():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name, content in history.items():
+        (target / name).write_bytes(content)
+    return source
+
+
+# --------------------------------------------------------------------------- links
 
 
 _EMBEDDED = re.compile(r"d\('data/test-cases/([0-9a-zA-Z_-]+)\.json',\s*'([A-Za-z0-9+/=]+)'\)")

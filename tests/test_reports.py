@@ -7,24 +7,35 @@ end (pytest with allure-pytest and fixtures.allure_labels, then the Allure comma
 Java are there. The browser test opens the page in headless
 Chromium (Debian's ``chromium``) when it is installed, saves a screenshot and checks the filters and the language
 switch through the DOM the page's script leaves behind.
+
+Also ``python -m reports`` itself (rebuild, ``summary``, ``--diff`` and their exit codes), the verdicts.json schema
+(against a file the real writer wrote in an inner pytest run) and the Allure history carried from run to run.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
-from reports import allure, charts, compliance, junit
+from reports import __main__ as reports_main
+from reports import allure, charts, compliance, junit, runs, summary, validate
+
+pytest_plugins = ["pytester"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = REPO_ROOT / "conformance" / "claims.yaml"
@@ -92,10 +103,16 @@ def _record(claim: dict[str, Any], verdict: str) -> dict[str, Any]:
         "observed": None,
         "evidence": [],
         "results": [],
+        "expected": None,
     }
     test = f"conformance/test_x.py::test_{claim['id'].lower().replace('-', '_')}"
     if verdict in ("conforms", "deviates", "error"):
-        record |= {"tests": [test], "duration": 3.25, "results": [{"test": test, "verdict": verdict, "duration": 3.25}]}
+        result = {"test": test, "verdict": verdict, "reason": None, "duration": 3.25}
+        record |= {
+            "tests": [test],
+            "duration": 3.25,
+            "results": [result | {"file": "conformance/test_x.py", "line": 7}],
+        }
         record["evidence"] = [
             {
                 "kind": "observation",
@@ -135,7 +152,14 @@ def _write_run(run_dir: Path, plan: dict[str, str]) -> dict[str, Any]:
     counts = {v: 0 for v in ("conforms", "deviates", "error", "skipped", "not-applicable", "untested")}
     for record in claims.values():
         counts[record["verdict"]] += 1
-    verdicts = {"run_id": run_dir.name, "catalogue": str(CATALOGUE), "counts": counts, "claims": claims}
+    verdicts = {
+        "format_version": 1,
+        "run_id": run_dir.name,
+        "catalogue": str(CATALOGUE),
+        "counts": counts,
+        "expectations": None,
+        "claims": claims,
+    }
     (run_dir / "verdicts.json").write_text(json.dumps(verdicts), encoding="utf-8")
     run = {
         "run_id": run_dir.name,
@@ -143,7 +167,9 @@ def _write_run(run_dir: Path, plan: dict[str, str]) -> dict[str, Any]:
         "end": "2026-11-22T02:40:55+00:00",
         "duration": 207.5,
         "exitstatus": 0,
+        "interrupted": None,
         "cluster": {
+            "cluster_id": "kind:k8sdc",
             "provider": "kind",
             "kubernetes_version": "v1.35.4",
             "runtime_versions": {"n1": "containerd://1.6"},
@@ -279,6 +305,86 @@ def test_allure_links(run_dir: Path) -> None:
     assert '<a href="allure-report/index.html">' in page
 
 
+def _history_run(
+    reports: Path, name: str, start: str, cluster_id: str | None, history: str | None = None, single_file: bool = False
+) -> Path:
+    """A run directory with a run.json and, given ``history``, an Allure report whose history-trend.json holds it:
+    in a ``history/`` folder, or embedded the way a single-file report embeds its data."""
+    directory = reports / name
+    (directory / allure.RESULTS).mkdir(parents=True)
+    cluster = {"cluster_id": cluster_id} if cluster_id else {"provider": "kind"}
+    run = {"run_id": name, "start": start, "cluster": cluster}
+    (directory / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    if history is not None:
+        report = directory / allure.REPORT
+        trend = json.dumps([{"data": {"passed": 1}, "buildOrder": history}]).encode()
+        if single_file:
+            report.mkdir()
+            embedded = [("history/history-trend.json", trend), ("history/history.json", b"{}")]
+            embedded.append(("data/test-cases/0.json", b"{}"))
+            script = ",\n".join(f"d('{k}','{base64.b64encode(v).decode()}')" for k, v in embedded)
+            (report / "index.html").write_text(f"<script>Promise.allSettled([{script}])</script>", encoding="utf-8")
+        else:
+            (report / "history").mkdir(parents=True)
+            (report / "history" / "history-trend.json").write_bytes(trend)
+    return directory
+
+
+def test_allure_history_from_the_previous_run_on_the_same_cluster(tmp_path: Path) -> None:
+    reports = tmp_path / "out"
+    _history_run(reports, "a-old", "2026-11-20T10:00:00+00:00", "kind:k8sdc", history="a-old")
+    newest_before = _history_run(
+        reports, "b-newest", "2026-11-21T10:00:00+01:00", "kind:k8sdc", history="b", single_file=True
+    )
+    _history_run(reports, "c-no-report", "2026-11-21T12:00:00+00:00", "kind:k8sdc")
+    _history_run(reports, "d-other-cluster", "2026-11-21T13:00:00+00:00", "https://h:6443 ctx", history="d")
+    _history_run(reports, "e-later", "2026-11-23T10:00:00+00:00", "kind:k8sdc", history="e")
+    current = _history_run(reports, "f-current", "2026-11-22T10:00:00Z", "kind:k8sdc")
+    (reports / "latest").symlink_to("e-later", target_is_directory=True)
+    stale = current / allure.RESULTS / "history" / "stale.json"
+    stale.parent.mkdir()
+    stale.write_text("{}", encoding="utf-8")
+
+    assert allure.previous_run(current) == newest_before
+    assert allure.copy_history(current) == newest_before
+    history = current / allure.RESULTS / "history"
+    assert sorted(p.name for p in history.iterdir()) == ["history-trend.json", "history.json"]  # stale one gone
+    assert json.loads((history / "history-trend.json").read_text(encoding="utf-8"))[0]["buildOrder"] == "b"
+    # a multi-file report's history/ folder works the same; a run on another cluster has none to take
+    assert allure.history_of(reports / "a-old" / allure.REPORT).keys() == {"history-trend.json"}
+    other = _history_run(reports, "g-other", "2026-11-22T11:00:00+00:00", "kind:another")
+    assert allure.copy_history(other) is None and not (other / allure.RESULTS / "history").exists()
+    unknown = _history_run(reports, "h-no-cluster-id", "2026-11-22T12:00:00+00:00", None)
+    assert allure.previous_run(unknown) is None
+
+
+def _allure_result(results: Path, name: str, status: str, start_ms: int) -> None:
+    result: dict[str, Any] = {
+        "uuid": f"{name}-{start_ms}",
+        "historyId": name,
+        "testCaseId": name,
+        "name": name,
+        "fullName": name,
+    }
+    result |= {"status": status, "start": start_ms, "stop": start_ms + 1000, "labels": []}
+    (results / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
+
+
+@pytest.mark.alone
+def test_allure_trend_end_to_end(tmp_path: Path) -> None:
+    """Three runs on one cluster through the Allure command line: the third report's trend has three builds."""
+    cli = allure.find_cli()
+    if cli is None or shutil.which("java") is None:
+        pytest.skip("no Allure command line or no Java: nox -s tests / nox -s report install allure-commandline")
+    start = dt.datetime(2026, 11, 22, 10, tzinfo=dt.UTC)
+    for n in range(3):
+        directory = _history_run(tmp_path, f"run-{n}", (start + dt.timedelta(hours=n)).isoformat(), "kind:k8sdc")
+        _allure_result(directory / allure.RESULTS, "test_a", "passed" if n else "failed", 1_700_000_000_000 + n)
+        allure.generate(directory, cli)
+    trend = allure.history_of(tmp_path / "run-2" / allure.REPORT)["history-trend.json"]
+    assert [build["data"]["passed"] for build in json.loads(trend)] == [1, 1, 0]  # newest first
+
+
 TINY_SCENARIOS = '''"""Tiny topic (doc 000: "x"). Two scenarios for the Allure labels."""
 import pytest
 
@@ -399,14 +505,300 @@ def test_cli_rebuilds_and_diffs(run_dir: Path, tmp_path: Path) -> None:
     done = _python_m_reports(str(run_dir))
     assert done.returncode == 0, done.stderr
     assert (run_dir / "compliance.html").is_file() and (run_dir / "junit.xml").is_file()
+    assert done.stdout.splitlines() == [str(run_dir / n) for n in ("compliance.html", "junit.xml", "results.tar.gz")]
+    with tarfile.open(run_dir / "results.tar.gz") as tar:
+        assert tar.getnames() == [f"run-a/{n}" for n in ("compliance.html", "junit.xml", "run.json", "verdicts.json")]
     other = tmp_path / "run-b"
     _write_run(other, PLAN | {"CTR-POD-COLOCATED": "deviates", "RC-ERRORS-AS-EVENTS": "conforms"})
     done = _python_m_reports("--diff", str(run_dir), str(other))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # verdicts differ
     assert done.stdout.splitlines() == [
         "CTR-POD-COLOCATED: conforms -> deviates",
         "RC-ERRORS-AS-EVENTS: error -> conforms",
     ]
+    done = _python_m_reports("--diff", str(run_dir), str(run_dir / "verdicts.json"))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def _main(*args: str | Path) -> int:
+    return reports_main.main([str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--bogus"], "unrecognized arguments: --bogus (see python -m reports --help)"),
+        ([], "give RUN, summary RUN or --diff RUN_A RUN_B (see python -m reports --help)"),
+        (["summary"], "the following arguments are required: run (see python -m reports summary --help)"),
+        (["{tmp}/nowhere"], "{tmp}/nowhere: no such run directory or verdicts.json"),
+        (["summary", "{tmp}/empty"], "{tmp}/empty/verdicts.json: missing (not a run directory?)"),
+        (
+            ["--diff", "{tmp}/list.json", "{tmp}/empty"],
+            "{tmp}/list.json: not a verdicts.json (a JSON list, not an object)",
+        ),
+        (["summary", "{tmp}/broken.json"], "{tmp}/broken.json: not JSON (Expecting value: line 1 column 1 (char 0))"),
+        (["summary", "{tmp}/noclaims.json"], "{tmp}/noclaims.json: not a verdicts.json (no 'claims' mapping)"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_4(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "list.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "broken.json").write_text("", encoding="utf-8")
+    (tmp_path / "noclaims.json").write_text('{"run_id": "x"}', encoding="utf-8")
+    assert _main(*(a.format(tmp=tmp_path) for a in args)) == 4
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"reports: {message.format(tmp=tmp_path)}\n")
+
+
+def test_bad_input_from_the_shell(tmp_path: Path) -> None:
+    done = _python_m_reports("summary", str(tmp_path / "nowhere"))
+    assert (done.returncode, done.stdout) == (4, "")
+    assert done.stderr == f"reports: {tmp_path / 'nowhere'}: no such run directory or verdicts.json\n"
+
+
+def test_a_report_that_cannot_be_built_exits_2_and_the_others_are_built(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (run_dir / "compliance.html").mkdir()  # compliance.build cannot write its file
+    assert _main(run_dir, "--no-allure") == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("reports: compliance.html not built: [Errno 21] Is a directory") and err.count("\n") == 1
+    assert out.splitlines() == [str(run_dir / "junit.xml"), str(run_dir / "results.tar.gz")]
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _with_expectations(run_dir: Path, expected: dict[str, str]) -> None:
+    """Give the run expectations: ``expected`` for the claims named, the observed verdict for the others."""
+    path = run_dir / "verdicts.json"
+    verdicts = json.loads(path.read_text(encoding="utf-8"))
+    mismatches = []
+    for claim_id, entry in verdicts["claims"].items():
+        verdict = expected.get(claim_id, entry["verdict"])
+        why = "known upstream\nsecond line" if verdict in ("deviates", "not-applicable") else None
+        entry["expected"] = {"verdict": verdict, "why": why}
+        if verdict != entry["verdict"]:
+            mismatches.append({"claim": claim_id, "expected": verdict, "observed": entry["verdict"], "why": why})
+    verdicts["expectations"] = {"path": "/x/1.35.yaml", "kubernetes": "1.35", "mismatches": mismatches}
+    path.write_text(json.dumps(verdicts), encoding="utf-8")
+
+
+def test_summary(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _with_expectations(run_dir, {"RC-MISSING-CLASS-FAILED": "conforms", "CTR-IMAGE-CHANGE-REPLACES": "conforms"})
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    run["interrupted"] = {"by": "SIGINT", "at": "2026-11-22T02:40:50+00:00"}
+    (run_dir / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    assert _main("summary", run_dir) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "run run-a; started 2026-11-22T02:37:27+00:00; took 3 min 28 s; cluster kind:k8sdc; Kubernetes v1.35.4; "
+        "INTERRUPTED by SIGINT at 2026-11-22T02:40:50+00:00; expectations /x/1.35.yaml"
+    )
+    rows = {line.split()[0]: line for line in lines if line.startswith("  ")}
+    assert len(rows) == len(_catalogue()["claims"])
+    assert re.fullmatch(
+        r"  RC-MISSING-CLASS-FAILED +deviates +\(expected conforms\) +observed <script>.*",
+        rows["RC-MISSING-CLASS-FAILED"],
+    )
+    assert (
+        "(expected" not in rows["ENV-HOSTNAME-IS-POD-NAME"] and "assert False" not in rows["ENV-HOSTNAME-IS-POD-NAME"]
+    )
+    assert re.fullmatch(r"  CTR-POD-COLOCATED +conforms", rows["CTR-POD-COLOCATED"])
+    areas = [line.split()[0] for line in lines[2:] if line and not line.startswith(" ")][:-2]
+    assert areas == list(dict.fromkeys(c["area"] for c in _catalogue()["claims"]))  # grouped, in catalogue order
+    untested = len(_catalogue()["claims"]) - len(PLAN)
+    assert lines[-2:] == [
+        f"{len(_catalogue()['claims'])} claims: 1 conforms, 2 deviates, 1 error, 1 skipped, 1 not-applicable, "
+        f"{untested} untested",
+        "expectations: 2 verdict(s) differ",
+    ]
+
+
+def test_summary_of_latest(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bare name that is not a path here names a run in reports/out: ``latest`` is the run it points at."""
+    (run_dir.parent / "latest").symlink_to(run_dir.name, target_is_directory=True)
+    monkeypatch.setattr(runs, "REPORTS_DIR", run_dir.parent)
+    monkeypatch.chdir(tmp_path / "run-a")  # no "latest" here
+    assert runs.resolve("latest") == run_dir.resolve()
+    assert runs.resolve("run-a") == run_dir.resolve()
+    assert _main("summary", "latest") == 0
+    assert capsys.readouterr().out.startswith("run run-a; ")
+    assert _main("--allure", "/x/allure", "summary", "latest") == 0  # as nox -s report -- summary latest runs it
+    assert capsys.readouterr().out.startswith("run run-a; ")
+
+
+# --------------------------------------------------------------------------- verdicts.json format
+
+
+def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(validate.schema())
+    assert validate.schema()["properties"]["format_version"] == {
+        "const": validate.FORMAT_VERSION,
+        "description": validate.schema()["properties"]["format_version"]["description"],
+    }
+
+
+def _edit(run_dir: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    path = run_dir / "verdicts.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+VERDICT_ENUM = "['conforms', 'deviates', 'error', 'skipped', 'not-applicable', 'untested']"
+
+
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (
+            lambda d: d["claims"]["ENV-HOSTNAME-IS-POD-NAME"].update(verdict="maybe"),
+            f"claims.ENV-HOSTNAME-IS-POD-NAME.verdict: 'maybe' is not one of {VERDICT_ENUM}",
+        ),
+        (
+            lambda d: d["claims"]["CTR-POD-COLOCATED"]["results"][0].update(line=0),
+            "claims.CTR-POD-COLOCATED.results[0].line: 0 is less than the minimum of 1",
+        ),
+        (
+            lambda d: d["claims"]["CTR-POD-COLOCATED"].pop("expected"),
+            "claims.CTR-POD-COLOCATED: 'expected' is a required property",
+        ),
+        (
+            lambda d: d["claims"]["CTR-POD-COLOCATED"].update(expected={"verdict": "conforms"}),
+            "claims.CTR-POD-COLOCATED.expected: 'why' is a required property",
+        ),
+        (lambda d: d.update(surprise=1), "Additional properties are not allowed ('surprise' was unexpected)"),
+        (
+            lambda d: d["claims"]["RC-ERRORS-AS-EVENTS"].update(verdict="maybe", duration=-1),
+            "claims.RC-ERRORS-AS-EVENTS.duration: -1 is less than the minimum of 0 (and 1 more problem)",
+        ),
+        (
+            lambda d: d.update(format_version=2),
+            "format_version: 2 is newer than this code reads (up to 1): update it",
+        ),
+    ],
+)
+def test_a_bad_verdicts_json_is_named_precisely(
+    run_dir: Path, change: Callable[[dict[str, Any]], None], problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _edit(run_dir, change)
+    for args in (["summary", run_dir], [run_dir], ["--diff", run_dir, run_dir]):
+        assert _main(*args) == 4
+        assert capsys.readouterr().err == f"reports: {path}: {problem}\n"
+    assert not (run_dir / "junit.xml").exists()
+
+
+def test_old_runs_without_format_version_still_work(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Format 0: no format_version, expected, file or line; an unknown verdict is shown, not refused."""
+
+    def to_format_0(data: dict[str, Any]) -> None:
+        del data["format_version"], data["expectations"]
+        for entry in data["claims"].values():
+            del entry["expected"]
+            for result in entry["results"]:
+                del result["file"], result["line"], result["reason"]
+        data["claims"]["CTR-RUNTIME-CRI"]["verdict"] = "maybe"
+
+    _edit(run_dir, to_format_0)
+    assert validate.check(json.loads((run_dir / "verdicts.json").read_text(encoding="utf-8"))) == 0
+    assert _main("summary", run_dir) == 0
+    assert re.search(r"\n  CTR-RUNTIME-CRI +maybe\n", capsys.readouterr().out)
+    assert _main(run_dir, "--no-allure") == 0
+    assert (run_dir / "junit.xml").is_file() and (run_dir / "results.tar.gz").is_file()
+
+
+REAL_CATALOGUE = {
+    "claims": [
+        {"id": "R-PASS", "area": "R", "statement": "passes", "needs": ["RUN"]},
+        {"id": "R-DEV", "area": "R", "statement": "deviates", "needs": ["RUN"]},
+        {"id": "R-NA", "area": "R", "statement": "does not apply", "needs": ["RUN"]},
+        {"id": "R-NT", "area": "S", "statement": "cannot be tested", "needs": ["NT"]},
+        {"id": "R-NONE", "area": "S", "statement": "no scenario yet", "needs": ["API"]},
+    ]
+}
+REAL_SCENARIOS = """
+import pytest
+
+
+@pytest.mark.claim("R-PASS")
+def test_pass(evidence):
+    evidence.observe(documented="a", observed="a", case="one")
+    evidence.attach("log", "some text")
+    evidence.attach("data", {"k": [1, 2]})
+
+
+@pytest.mark.claim("R-DEV")
+def test_deviates(evidence):
+    evidence.observe(documented="a", observed="b")
+    assert False, "b is not a"
+
+
+@pytest.mark.claim("R-NA")
+def test_not_applicable(evidence):
+    evidence.not_applicable("not on this runtime")
+"""
+REAL_EXPECTATIONS = {
+    "kubernetes": "1.35",
+    "claims": {
+        "R-PASS": {"verdict": "conforms"},
+        "R-DEV": {"verdict": "deviates", "why": "known: kubernetes#1\nmore"},
+        "R-NA": {"verdict": "not-applicable", "why": "this runtime"},
+    },
+}
+
+
+@pytest.mark.parametrize("with_expectations", [False, True], ids=["plain", "expectations"])
+def test_the_writer_writes_what_the_schema_describes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, with_expectations: bool
+) -> None:
+    """A verdicts.json from fixtures.verdicts itself (an inner pytest run) is format 1 and valid; the reports
+    read it."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    catalogue = pytester.path / "claims.yaml"
+    catalogue.write_text(yaml.safe_dump(REAL_CATALOGUE), encoding="utf-8")
+    expectations = pytester.path / "expected.yaml"
+    expectations.write_text(yaml.safe_dump(REAL_EXPECTATIONS), encoding="utf-8")
+    scenarios = pytester.makepyfile(test_real=REAL_SCENARIOS)
+    out = pytester.path / "out"
+    args = ["-p", "fixtures.verdicts", "-p", "no:cacheprovider", f"--reports-dir={out}", "--run-id=real-1"]
+    args += [f"--claims-catalogue={catalogue}"] + ([f"--expectations={expectations}"] if with_expectations else [])
+    result = pytester.runpytest_subprocess(*args)
+    run_dir = out / "real-1"
+    assert (run_dir / "verdicts.json").is_file(), result.stdout.str()[-3000:] + result.stderr.str()[-3000:]
+
+    data = runs.load_verdicts(run_dir)  # validated against the schema
+    assert data["format_version"] == 1
+    jsonschema.validate(data, validate.schema(), cls=jsonschema.Draft202012Validator)
+    dev = data["claims"]["R-DEV"]
+    assert dev["verdict"] == "deviates"
+    (result_,) = dev["results"]
+    source = scenarios.read_text(encoding="utf-8").splitlines()
+    assert result_["file"] == "test_real.py"
+    assert source[result_["line"] - 1] in ('@pytest.mark.claim("R-DEV")', "def test_deviates(evidence):")
+    if with_expectations:
+        assert dev["expected"] == {"verdict": "deviates", "why": "known: kubernetes#1\nmore"}
+        assert data["claims"]["R-NONE"]["expected"] == {"verdict": "untested", "why": None}
+        assert data["expectations"]["mismatches"] == []
+    else:
+        assert dev["expected"] is None and data["expectations"] is None
+
+    # the reports read it: the JUnit signal matches the run's exit status
+    root = ET.parse(junit.build(run_dir)).getroot()
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    outcome = cases["R-DEV"].find("skipped" if with_expectations else "failure")
+    assert outcome is not None
+    if with_expectations:
+        assert outcome.get("message") == "expected deviation: known: kubernetes#1"
+        assert root.get("failures") == root.get("errors") == "0" and result.ret == 0
+    else:
+        assert result.ret != 0 and root.get("failures") == "1"
+    assert summary.render(data, runs.load_run(run_dir)).startswith("run real-1; started ")
 
 
 # --------------------------------------------------------------------------- in a real browser

@@ -68,7 +68,11 @@ def _base(tmp: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _start(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[str]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job of a non-interactive shell
+
+
+def _start(pytester: pytest.Pytester, *args: str, sigint_ignored: bool = False) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen(
         [*_base(pytester.path), *args],
@@ -78,6 +82,7 @@ def _start(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # the test sends signals to it alone (or to its group, as a terminal would)
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
 
 
@@ -100,15 +105,24 @@ def _run_files(pytester: pytest.Pytester) -> tuple[dict, dict]:
 
 @pytest.mark.parametrize(
     ("how", "xdist"),
-    [("SIGINT", True), ("SIGINT-group", True), ("SIGTERM", True), ("SIGINT", False), ("SIGTERM", False)],
-    ids=["sigint-controller-xdist", "ctrl-c-group-xdist", "sigterm-xdist", "sigint-alone", "sigterm-alone"],
+    [
+        ("SIGINT", True),
+        ("SIGINT-group", True),
+        ("SIGTERM", True),
+        ("SIGTERM-sigint-ignored", True),
+        ("SIGINT", False),
+        ("SIGTERM", False),
+    ],
+    ids=["sigint-xdist", "ctrl-c-group-xdist", "sigterm-xdist", "sigterm-background-xdist", "sigint", "sigterm"],
 )
 def test_an_interrupted_run_keeps_what_it_measured(pytester: pytest.Pytester, how: str, xdist: bool) -> None:
     """Ctrl-C (SIGINT to the process group, as a terminal sends it), a SIGINT or SIGTERM to the controller alone:
     the run stops within seconds, the interrupted scenario's clean-up runs, finished claims keep their verdicts,
     the rest are untested "run interrupted", and it exits 3 with one line and no traceback."""
     pytester.makepyfile(test_run=SCENARIOS)
-    proc = _start(pytester, *(["-n", "2", "--dist", "load"] if xdist else ["-p", "no:xdist"]))
+    proc = _start(
+        pytester, *(["-n", "2", "--dist", "load"] if xdist else ["-p", "no:xdist"]), sigint_ignored="ignored" in how
+    )
     try:
         _wait_for(pytester.path / "slow-started", proc)
         _wait_for(pytester.path / "quick-done", proc)
@@ -117,7 +131,7 @@ def test_an_interrupted_run_keeps_what_it_measured(pytester: pytest.Pytester, ho
         if how == "SIGINT-group":
             os.killpg(proc.pid, signal.SIGINT)
         else:
-            os.kill(proc.pid, getattr(signal, how))
+            os.kill(proc.pid, getattr(signal, how.split("-")[0]))
         output, _ = proc.communicate(timeout=40)
         took = time.monotonic() - sent
     finally:
@@ -132,7 +146,7 @@ def test_an_interrupted_run_keeps_what_it_measured(pytester: pytest.Pytester, ho
     for unfinished in ("R-SLOW", "R-LATER"):
         assert claims[unfinished]["verdict"] == "untested", claims[unfinished]
         assert claims[unfinished]["reason"] == verdicts.INTERRUPTED_REASON
-    assert run["interrupted"]["by"] == ("SIGTERM" if how == "SIGTERM" else "SIGINT")
+    assert run["interrupted"]["by"] == how.split("-")[0].replace("SIGINT-group", "SIGINT")
     assert run["exitstatus"] == verdicts.RunExit.INTERRUPTED
     assert data["format_version"] == verdicts.FORMAT_VERSION
     assert "run interrupted (" in output
