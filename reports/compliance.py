@@ -136,6 +136,8 @@ I18N: dict[str, dict[str, str]] = {
     "started": {"en": "Started", "zh": "开始", "pt": "Início"},
     "run_time": {"en": "Run time", "zh": "运行时长", "pt": "Duração da execução"},
     "exit": {"en": "Exit status", "zh": "退出状态", "pt": "Status de saída"},
+    "interrupted": {"en": "Interrupted", "zh": "已中断", "pt": "Interrompida"},
+    "rerun_of": {"en": "Rerun of", "zh": "重跑自", "pt": "Nova execução de"},
     "expectations": {"en": "Expectations", "zh": "预期结果", "pt": "Expectativas"},
     "mismatches": {"en": "mismatches", "zh": "处不符", "pt": "divergências"},
     "kubelet": {"en": "Kubelet settings", "zh": "Kubelet 设置", "pt": "Configurações do kubelet"},
@@ -442,6 +444,12 @@ def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any], with_allure: 
         rows.append(("run_time", esc(format_duration(float(run["duration"])))))
     if run.get("exitstatus") is not None:
         rows.append(("exit", esc(run["exitstatus"])))
+    interrupted = run.get("interrupted")
+    if isinstance(interrupted, dict):
+        at = str(interrupted.get("at")).replace("T", " ")
+        rows.append(("interrupted", f"{esc(interrupted.get('by'))} {esc(at)}"))
+    if verdicts.get("rerun_of"):
+        rows.append(("rerun_of", f"<code>{esc(verdicts['rerun_of'])}</code>"))
     exp = verdicts.get("expectations")
     if isinstance(exp, dict) and exp.get("path"):
         n = len(exp.get("mismatches") or [])

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from fixtures import bounds, verdicts
+from reports import validate
 
 pytest_plugins = ["pytester"]
 
@@ -242,3 +243,76 @@ def test_exit_codes(pytester: pytest.Pytester, body: str, args: list[str], code:
     proc = _start(pytester, "-p", "no:xdist", *args)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == code, output[-2000:]
+
+
+FLAKY = """
+import os
+
+import pytest
+
+
+@pytest.mark.claim("R-QUICK")
+def test_quick():
+    pass
+
+
+@pytest.mark.claim("R-SLOW")
+def test_deviates_the_first_time():
+    assert os.environ.get("K8SDC_SECOND_RUN"), "observed otherwise"
+
+
+@pytest.mark.claim("R-HANG")
+def test_breaks_the_first_time():
+    if not os.environ.get("K8SDC_SECOND_RUN"):
+        raise RuntimeError("pod never started")
+
+
+@pytest.mark.claim("R-LATER")
+def test_not_rerun():
+    assert not os.environ.get("K8SDC_SECOND_RUN"), "a claim that held must not be rerun"
+"""
+
+
+def test_rerun_failed_reruns_what_deviated_or_broke_and_merges(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_flaky=FLAKY)
+    first = _start(pytester, "-p", "no:xdist")
+    output, _ = first.communicate(timeout=60)
+    assert first.returncode == verdicts.RunExit.BROKE, output[-2000:]
+
+    monkeypatch.setenv("K8SDC_SECOND_RUN", "1")
+    base = _base(pytester.path)
+    base[base.index("--run-id") + 1] = "run-2"
+    proc = subprocess.run(
+        [*base, "-p", "no:xdist", "--rerun-failed", "run-1"],
+        cwd=pytester.path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == verdicts.RunExit.AS_EXPECTED, proc.stdout[-2000:]
+    assert "2 passed, 2 deselected" in proc.stdout
+    data = json.loads((pytester.path / "out" / "run-2" / "verdicts.json").read_text(encoding="utf-8"))
+    claims = data["claims"]
+    assert data["rerun_of"] == "run-1"
+    assert {c: claims[c]["verdict"] for c in ("R-QUICK", "R-SLOW", "R-HANG", "R-LATER")} == dict.fromkeys(
+        ("R-QUICK", "R-SLOW", "R-HANG", "R-LATER"), "conforms"
+    )
+    assert claims["R-QUICK"]["carried_from"] == "run-1" and claims["R-LATER"]["carried_from"] == "run-1"
+    assert "carried_from" not in claims["R-SLOW"]
+    assert validate.problems(data) == []  # the merged file still matches its published schema
+
+    bad = subprocess.run(
+        [*base, "--rerun-failed", "no-such-run"],
+        cwd=pytester.path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == verdicts.RunExit.BAD_INPUT
+    assert "--rerun-failed no-such-run: no saved run" in bad.stderr
