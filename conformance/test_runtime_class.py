@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import pods
+from fixtures import nodes, pods
 from fixtures.apicalls import rejection
+from fixtures.capabilities import Capabilities
 from fixtures.evidence import Evidence
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout
@@ -133,20 +134,67 @@ def test_writes_are_for_cluster_admins(api_client: client.ApiClient, namespace: 
 
 
 @pytest.mark.claim("RC-POD-USES-HANDLER")
-@pytest.mark.needs("handler:test-handler")
 def test_pod_runs_with_the_runtimeclass_handler(
-    core: client.CoreV1Api, namespace: str, runtime_class: RuntimeClassFactory, busybox_image: str, evidence: Evidence
+    core: client.CoreV1Api,
+    namespace: str,
+    runtime_class: RuntimeClassFactory,
+    busybox_image: str,
+    caps: Capabilities,
+    reachable_nodes: Mapping[str, nodes.Node],
+    evidence: Evidence,
 ) -> None:
     """ "You can set runtimeClassName in the Pod spec … the kubelet uses the named RuntimeClass to run the Pod."
-    The node reports a runtime handler ``test-handler``; a class naming it runs the pod."""
-    rc = runtime_class("test-handler")
+    The handler: ``test-handler`` when a node offers that extra one, else ``runc``, which every containerd node has.
+    The pod runs with a class naming it, and a pod whose class names a handler no node has is refused by the
+    runtime (a kubelet that ignored the class would run both); where the nodes can be reached, the pod's sandbox
+    records the handler it was created with (containerd's CRI sandbox metadata: ``RuntimeHandler``)."""
+    handler = "test-handler" if "test-handler" in caps.runtime_handlers else "runc"
+    rc = runtime_class(handler)
+    missing = runtime_class("k8sdc-no-such-handler")
     done, out = pods.run_to_completion(
         core,
         namespace,
         pods.command_pod("handled", busybox_image, ["echo", "ran"], runtime_class_name=rc.metadata.name),
     )
-    evidence.observe(documented="the pod runs with handler test-handler", observed=pods.describe(done))
+    with Timeline(core, namespace) as tl:
+        unhandled = pods.command_pod(
+            "unhandled", busybox_image, ["echo", "ran"], runtime_class_name=missing.metadata.name,
+            node_name=done.spec.node_name,
+        )  # fmt: skip
+        core.create_namespaced_pod(namespace, unhandled)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not tl.of("event", object="Pod/unhandled", type="Warning"):
+            if any(e["state"].startswith(("Running", "Succeeded")) for e in tl.of("pod", pod="unhandled")):
+                break  # it ran: not refused
+            time.sleep(0.5)
+    refusals = tl.of("event", object="Pod/unhandled", type="Warning")
+    unhandled_now = pods.describe(core.read_namespaced_pod("unhandled", namespace))
+    sandbox = _sandbox_handler(reachable_nodes.get(done.spec.node_name), namespace, "handled")
+    evidence.attach("timeline of the pod whose class names a missing handler", tl.entries)
+    evidence.observe(
+        documented=f"the pod runs with the class's handler {handler!r}; a class naming a handler no node has does not",
+        observed={
+            "pod with handler " + repr(handler): pods.describe(done),
+            "its sandbox's RuntimeHandler (containerd)": sandbox,
+            "pod with handler 'k8sdc-no-such-handler'": unhandled_now,
+            "its warnings": [f"{e['reason']}: {e['message'][:200]}" for e in refusals[:2]],
+        },
+    )
     assert done.status.phase == "Succeeded" and out.strip() == "ran", pods.describe(done)
+    assert any("k8sdc-no-such-handler" in e["message"] for e in refusals), (
+        f"a pod whose class names a handler no node has was not refused within 60 s ({unhandled_now}): "
+        "the class's handler was not used"
+    )
+    if sandbox != NO_SANDBOX_VIEW:
+        assert sandbox == handler, f"the pod's sandbox was created with handler {sandbox!r}, not {handler!r}"
+
+
+NO_SANDBOX_VIEW = "(not visible: no access to the node)"
+
+
+def _sandbox_handler(node: nodes.Node | None, namespace: str, pod: str) -> str | None:
+    """The runtime handler the node's containerd created the pod's sandbox with."""
+    return NO_SANDBOX_VIEW if node is None else nodes.sandbox_runtime_handler(node, namespace, pod)
 
 
 @pytest.mark.claim("RC-MISSING-CLASS-FAILED")
@@ -371,21 +419,22 @@ def test_class_tolerations_are_merged_as_a_union(
 ) -> None:
     """ "…the tolerations are added to the pod during admission, effectively taking the union of the set of nodes
     tolerated by each." (004 says "intersection".)"""
-    rc = runtime_class(
-        "runc",
-        scheduling=client.V1Scheduling(
-            tolerations=[client.V1Toleration(key="rt", operator="Exists", effect="NoSchedule")]
-        ),
-    )
+
+    def toleration(key: str) -> client.V1Toleration:
+        return client.V1Toleration(key=key, operator="Exists", effect="NoSchedule")
+
+    # The class brings "rt" (the pod lacks it) and "shared" (the pod has it too); the pod brings "own": the union is
+    # all three, "shared" once. Without admission merging, "rt" is missing; an intersection would keep "shared" only.
+    rc = runtime_class("runc", scheduling=client.V1Scheduling(tolerations=[toleration("rt"), toleration("shared")]))
     pod = sleeper("tolerant", busybox_image, runtime_class_name=rc.metadata.name)
-    pod.spec.tolerations = [
-        client.V1Toleration(key="other", operator="Exists", effect="NoSchedule"),
-        client.V1Toleration(key="rt", operator="Exists", effect="NoSchedule"),
-    ]
+    pod.spec.tolerations = [toleration("own"), toleration("shared")]
     stored = core.create_namespaced_pod(namespace, pod, dry_run="All")
-    keys = [t.key for t in stored.spec.tolerations or [] if t.key in ("rt", "other")]
-    evidence.observe(documented="union: rt and other, once each", observed=keys)
-    assert sorted(keys) == ["other", "rt"], keys
+    keys = [t.key for t in stored.spec.tolerations or [] if t.key in ("rt", "shared", "own")]
+    evidence.observe(
+        documented="union of the pod's (own, shared) and the class's (rt, shared): own, rt, shared, once each",
+        observed=keys,
+    )
+    assert sorted(keys) == ["own", "rt", "shared"], f"tolerations after admission: {keys}"
 
 
 @pytest.mark.claim("RC-OVERHEAD-SET-ON-POD")

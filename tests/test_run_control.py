@@ -316,3 +316,26 @@ def test_rerun_failed_reruns_what_deviated_or_broke_and_merges(
     )
     assert bad.returncode == verdicts.RunExit.BAD_INPUT
     assert "--rerun-failed no-such-run: no saved run" in bad.stderr
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
+def test_claims_not_selected_are_not_compared_with_the_expectations(pytester: pytest.Pytester, xdist: bool) -> None:
+    """``--claim``/``-k`` run a part of the suite: claims whose scenarios were deselected are "not selected", and the
+    expectations are compared for the claims the run judged only (a full run still compares them all)."""
+    pytester.makepyfile(test_pick=FLAKY)
+    expected = pytester.path / "expected.yaml"
+    expected.write_text(
+        "claims:\n  R-QUICK: {verdict: conforms}\n  R-SLOW: {verdict: deviates, why: 'kubernetes#1'}\n"
+        "  R-HANG: {verdict: conforms}\n  R-LATER: {verdict: conforms}\n",
+        encoding="utf-8",
+    )
+    proc = _start(
+        pytester, *(["-n", "2"] if xdist else ["-p", "no:xdist"]), "-k", "test_quick", "--expectations", str(expected)
+    )
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == verdicts.RunExit.AS_EXPECTED, output[-2000:]
+    claims = _run_files(pytester)[0]["claims"]
+    assert claims["R-QUICK"]["verdict"] == "conforms"
+    assert claims["R-SLOW"]["verdict"] == "untested"
+    assert claims["R-SLOW"]["reason"] == verdicts.NOT_SELECTED_REASON
+    assert "every claim as expected" in output
