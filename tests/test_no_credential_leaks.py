@@ -11,11 +11,13 @@ import base64
 import os
 import subprocess
 import sys
+import tarfile
 import uuid
 from pathlib import Path
 
 import pytest
 
+from fixtures import verdicts
 from fixtures.registry.shared import RunRegistries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,6 +69,11 @@ def test_registry_scenarios_leak_nothing(tmp_path: Path, registries: RunRegistri
 def test_a_leak_fails_the_run(tmp_path: Path, registries: RunRegistries) -> None:
     scenario = tmp_path / "test_leaky_scenario.py"
     scenario.write_text(LEAKY_SCENARIO)
-    proc, _, _ = run_suite(tmp_path, registries.auth.users, str(scenario))
-    assert proc.returncode == 1, proc.stdout[-3000:]
+    proc, needles, run_dir = run_suite(tmp_path, registries.auth.users, str(scenario))
+    assert proc.returncode == verdicts.RunExit.BROKE, proc.stdout[-3000:]  # a leak is the suite breaking
     assert "CREDENTIAL LEAK: registry credentials found in" in proc.stdout
+    with tarfile.open(run_dir / "results.tar.gz") as archive:  # the run's archive leaves the leaking files out
+        members = [m for m in archive.getmembers() if m.isfile()]
+        assert members
+        leaking = [m.name for m in members if any(n.encode() in archive.extractfile(m).read() for n in needles)]  # type: ignore[union-attr]
+    assert not leaking, f"credentials in results.tar.gz: {leaking}"
