@@ -273,6 +273,11 @@ def test_not_rerun():
 """
 
 
+def _run_to_end(pytester: pytest.Pytester, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run(argv, cwd=pytester.path, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
 def test_rerun_failed_reruns_what_deviated_or_broke_and_merges(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,15 +289,7 @@ def test_rerun_failed_reruns_what_deviated_or_broke_and_merges(
     monkeypatch.setenv("K8SDC_SECOND_RUN", "1")
     base = _base(pytester.path)
     base[base.index("--run-id") + 1] = "run-2"
-    proc = subprocess.run(
-        [*base, "-p", "no:xdist", "--rerun-failed", "run-1"],
-        cwd=pytester.path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = _run_to_end(pytester, [*base, "-p", "no:xdist", "--rerun-failed", "run-1"])
     assert proc.returncode == verdicts.RunExit.AS_EXPECTED, proc.stdout[-2000:]
     assert "2 passed, 2 deselected" in proc.stdout
     data = json.loads((pytester.path / "out" / "run-2" / "verdicts.json").read_text(encoding="utf-8"))
@@ -305,15 +302,7 @@ def test_rerun_failed_reruns_what_deviated_or_broke_and_merges(
     assert "carried_from" not in claims["R-SLOW"]
     assert validate.problems(data) == []  # the merged file still matches its published schema
 
-    bad = subprocess.run(
-        [*base, "--rerun-failed", "no-such-run"],
-        cwd=pytester.path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    bad = _run_to_end(pytester, [*base, "--rerun-failed", "no-such-run"])
     assert bad.returncode == verdicts.RunExit.BAD_INPUT
     assert "--rerun-failed no-such-run: no saved run" in bad.stderr
 
@@ -339,3 +328,19 @@ def test_claims_not_selected_are_not_compared_with_the_expectations(pytester: py
     assert claims["R-SLOW"]["verdict"] == "untested"
     assert claims["R-SLOW"]["reason"] == verdicts.NOT_SELECTED_REASON
     assert "every claim as expected" in output
+
+
+def test_rerun_takes_deviating_broken_and_unfinished_claims(tmp_path: Path) -> None:
+    saved = tmp_path / "run-9"
+    saved.mkdir()
+    entries = {
+        "A": {"verdict": "conforms", "reason": None},
+        "B": {"verdict": "deviates", "reason": "observed otherwise"},
+        "C": {"verdict": "error", "reason": "RuntimeError: boom"},
+        "D": {"verdict": "untested", "reason": verdicts.INTERRUPTED_REASON},
+        "E": {"verdict": "untested", "reason": verdicts.UNTESTED_REASON},
+        "F": {"verdict": "skipped", "reason": "needs access to the nodes"},
+    }
+    (saved / "verdicts.json").write_text(json.dumps({"run_id": "run-9", "claims": entries}), encoding="utf-8")
+    rerun = verdicts.load_rerun("run-9", tmp_path)
+    assert rerun.run_id == "run-9" and rerun.claims == {"B", "C", "D"}
