@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -21,6 +22,24 @@ nox.options.error_on_missing_interpreters = True  # a session whose Python is mi
 # The Python nox runs on when it is new enough (Debian 12: 3.11, Debian 13: 3.13), else 3.11.
 PYTHON = f"3.{sys.version_info.minor}" if sys.version_info >= (3, 11) else "3.11"
 EXPECTATIONS = "conformance/expected/1.35.yaml"
+
+
+def _releases() -> dict[str, str]:
+    """The supported Kubernetes releases (minor -> version), read from fixtures/nodeimage/versions.py, the one place
+    that pins them (nox runs outside the project's virtualenv, so the file is loaded by path)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_k8sdc_versions", Path(__file__).parent / "fixtures/nodeimage/versions.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return {minor: r.version for minor, r in module.RELEASES.items()}
+
+
+RELEASES = _releases()
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 ALLURE_PREFIX = Path(".nox") / "allure"  # allure-commandline from the npm registry, installed once by the sessions
 # After a Ctrl-C pytest stops its scenarios, puts back what they changed and writes the reports (fixtures/
@@ -73,7 +92,9 @@ def _cluster_up(session: nox.Session, args: list[str]) -> None:
     """Bring the suite's kind cluster up before pytest, so its progress is visible (xdist hides workers' output);
     pytest then finds it healthy and reuses it. Nothing to do against a cluster the user named."""
     if not _names_cluster(args):
-        _exit_with(session, _call(session, "python", "-m", "fixtures.cluster", "up", env=_env()))
+        which = [f"--{flag}={value}" for flag, option in (("kubernetes", "--kubernetes"), ("name", "--cluster-name"))
+                 if (value := _option(args, option)) is not None]  # fmt: skip
+        _exit_with(session, _call(session, "python", "-m", "fixtures.cluster", "up", *which, env=_env()))
 
 
 def _workers(args: list[str]) -> list[str]:
@@ -235,6 +256,65 @@ def conformance(session: nox.Session) -> None:
     _prepare_host(session, args)
     _cluster_up(session, args)
     _exit_with(session, _pytest_with_reports(session, ["conformance", *_workers(args), *args]))
+
+
+def _expectations(release: str) -> str:
+    return f"conformance/expected/{release}.yaml"
+
+
+def _run_release(session: nox.Session, release: str, run_id: str, args: list[str]) -> int:
+    """One release's full run on its own cluster (``k8sdc-1-29``; the default release's is ``k8sdc``) against its own
+    expectations; the run's exit code."""
+    session.log(f"Kubernetes {release} ({RELEASES[release]}): run {run_id}")
+    release_args = ["--kubernetes", release]
+    _cluster_up(session, release_args)
+    pytest_args = [*release_args, f"--expectations={_expectations(release)}", "--run-id", run_id, *args]
+    return _pytest_with_reports(session, ["conformance", *_workers(args), *pytest_args])
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("kubernetes", list(RELEASES))
+def release(session: nox.Session, kubernetes: str) -> None:
+    """One release's full run against conformance/expected/<release>.yaml, e.g. ``nox -s "release(kubernetes='1.29')"``
+    (one CI job per release; ``nox -s matrix`` combines their runs)."""
+    _install(session)
+    _prepare_host(session, [])
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    _exit_with(session, _run_release(session, kubernetes, f"{stamp}-{kubernetes.replace('.', '-')}", session.posargs))
+
+
+@nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """``nox -s matrix -- [RELEASE ...] [pytest arguments]``: a full run on each release (all supported ones when none
+    is named), one after the other, then one report of all of them: ``reports/out/<matrix-id>/matrix.html`` and
+    ``matrix.json``. Exit code: 3 when interrupted (no later release runs), else the worst of the runs' (2, 1, 0)."""
+    _install(session)
+    chosen: list[str] = []
+    pytest_args: list[str] = []
+    for arg in session.posargs:
+        m = re.fullmatch(r"v?(1\.\d+)(\.\d+)?", arg)
+        if m is None:
+            pytest_args.append(arg)
+        elif m.group(1) in RELEASES and (m.group(2) is None or RELEASES[m.group(1)] == f"v{m.group(1)}{m.group(2)}"):
+            chosen.append(m.group(1))
+        else:
+            session.error(f"unsupported Kubernetes release {arg!r}; supported: {', '.join(RELEASES.values())}")
+    chosen = sorted(set(chosen or RELEASES), key=lambda r: tuple(map(int, r.split("."))))
+    missing = [r for r in chosen if not Path(_expectations(r)).is_file()]
+    if missing:
+        session.error(f"no expectations for {', '.join(missing)} ({', '.join(map(_expectations, missing))})")
+    _prepare_host(session, [])
+    matrix_id = f"matrix-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    codes: dict[str, int] = {}
+    for release_ in chosen:
+        codes[release_] = _run_release(session, release_, f"{matrix_id}-{release_.replace('.', '-')}", pytest_args)
+        if codes[release_] == INTERRUPTED:
+            _exit_with(session, INTERRUPTED)
+    run_dirs = [f"reports/out/{matrix_id}-{r.replace('.', '-')}" for r in chosen]
+    built = _call(session, "python", "-m", "reports", "matrix", "--out", f"reports/out/{matrix_id}", *run_dirs)
+    session.log("release exit codes: " + ", ".join(f"{r}: {c}" for r, c in codes.items()))
+    worst = min(codes.values(), key=lambda c: [2, 4, 1, 0].index(c) if c in (2, 4, 1, 0) else -1)
+    _exit_with(session, worst or (2 if built else 0))
 
 
 @nox.session(python=PYTHON)

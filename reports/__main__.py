@@ -10,6 +10,9 @@ in one archive (:mod:`reports.archive`). A part that fails is reported and the o
 ``python -m reports summary RUN`` prints the run's verdict table (:mod:`reports.summary`); ``summary`` is the first
 argument that is not an option (a run directory named so: ``./summary``).
 
+``python -m reports matrix --out DIR RUN...`` writes the version matrix of runs made on different Kubernetes
+releases (one run per release) to ``DIR/matrix.json`` and ``DIR/matrix.html`` (:mod:`reports.matrix`).
+
 ``python -m reports --diff RUN_A RUN_B`` prints every claim whose verdict differs between the two runs, one line
 each (``ID: A -> B``; a claim missing from one run shows ``absent``).
 
@@ -40,7 +43,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from reports import allure, archive, compliance, junit, runs, summary
+from reports import allure, archive, compliance, junit, matrix, runs, summary
 
 EXIT_OK = 0
 EXIT_DIFFERS = 1
@@ -120,6 +123,16 @@ def rebuild(run_dir: Path, allure_cli: str | None, no_allure: bool, family: str)
     return status
 
 
+def _matrix_main(argv: Sequence[str]) -> int:
+    parser = _Parser(prog="python -m reports matrix", description="Write the version matrix of runs on releases.")
+    parser.add_argument("--out", required=True, type=Path, help="directory for matrix.json and matrix.html")
+    parser.add_argument("runs", nargs="+", help="one run per Kubernetes release (directories, or runs in reports/out)")
+    args = parser.parse_args(argv)
+    page = matrix.build(args.runs, args.out)
+    _out(f"version matrix: {page}")
+    return EXIT_OK
+
+
 def _summary_command(argv: Sequence[str]) -> list[str] | None:
     """The arguments of ``summary`` when it is the command (its first positional argument; options before it, such
     as the ``--allure PATH`` that ``nox -s report`` adds, are kept for the summary parser to ignore); else None."""
@@ -147,6 +160,8 @@ def _summary_main(argv: Sequence[str]) -> int:
 
 
 def _main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["matrix"]:
+        return _matrix_main(argv[1:])
     summary_args = _summary_command(argv)
     if summary_args is not None:
         return _summary_main(summary_args)

@@ -1,0 +1,264 @@
+"""The version matrix: one claim per row, its verdict on every Kubernetes release a run was made on.
+
+Built from finished runs (their ``verdicts.json`` and ``run.json``; one run per release) and the claim catalogue.
+It answers the question the documents' maintainers ask of a deviation: was the sentence wrong from the start, or did
+it become outdated when Kubernetes changed? For each claim: its verdict per release and the releases where it
+changed; for each document: the release of its own era (``documents.<id>.docs_version`` in claims.yaml, e.g.
+``~v1.27-v1.29`` -> 1.29, the newest release of the era that was run; the nearest newer one when none of the era was
+run, and then the page says so) and which of its sentences held there and which did not.
+
+``matrix.json`` (for machines) and ``matrix.html`` (one self-contained page) are written to the output directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import itertools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reports import runs
+from reports.compliance import DEFAULT_CATALOGUE, load_catalogue
+
+FORMAT_VERSION = 1
+VERDICT_ORDER = ("conforms", "deviates", "error", "not-applicable", "skipped", "untested")
+
+
+@dataclass(frozen=True)
+class ReleaseRun:
+    """One release's run: its minor (``1.29``), the server's version, and what the run wrote."""
+
+    release: str
+    kubernetes_version: str
+    run_dir: Path
+    verdicts: Mapping[str, Any]
+
+
+def minor_key(release: str) -> tuple[int, int]:
+    """``1.29`` -> ``(1, 29)``, for ordering releases."""
+    major, minor = release.split(".")[:2]
+    return int(major), int(minor)
+
+
+def release_of(run: Mapping[str, Any], verdicts: Mapping[str, Any]) -> tuple[str, str]:
+    """The run's release (``1.29``) and server version (``v1.29.15``), from run.json; the expectations' release
+    when the server's version was not recorded."""
+    cluster = run.get("cluster")
+    version = str(cluster.get("kubernetes_version") or "") if isinstance(cluster, dict) else ""
+    m = re.match(r"v?(\d+)\.(\d+)", version)
+    if m:
+        return f"{m.group(1)}.{m.group(2)}", version
+    expectations = verdicts.get("expectations") or {}
+    if isinstance(expectations, dict) and expectations.get("kubernetes"):
+        return str(expectations["kubernetes"]), version or "unknown"
+    raise runs.BadInput(f"{run.get('run_id')}: run.json does not say which Kubernetes release the run was made on")
+
+
+def load_runs(args: Sequence[str]) -> list[ReleaseRun]:
+    """Each named run (a run directory, its verdicts.json, or a run ID in reports/out), ordered by release; two runs
+    of one release are bad input."""
+    found: dict[str, ReleaseRun] = {}
+    for arg in args:
+        path = runs.resolve(arg)
+        verdicts = runs.load_verdicts(path)
+        run = runs.load_run(path)
+        release, version = release_of(run, verdicts)
+        if release in found:
+            first = found[release].run_dir
+            raise runs.BadInput(f"two runs of Kubernetes {release}: {first} and {runs.run_dir_of(path)}")
+        found[release] = ReleaseRun(release, version, runs.run_dir_of(path), verdicts)
+    if not found:
+        raise runs.BadInput("no runs named")
+    return [found[r] for r in sorted(found, key=minor_key)]
+
+
+def era_release(docs_version: str, releases: Sequence[str]) -> tuple[str | None, bool]:
+    """The release a document's sentences are judged on in their own era, and whether it lies inside the era.
+
+    ``~v1.27-v1.29`` with runs of 1.29, 1.31, 1.35 -> ``("1.29", True)``; ``~v1.20-v1.23`` -> ``("1.29", False)``
+    (the nearest newer release run). The last ``vX.Y-vX.Y`` range in the text counts (003: "Pods chapter
+    Docker-era; notes ~v1.29-v1.31")."""
+    ranges = re.findall(r"v(\d+\.\d+)\s*-\s*v(\d+\.\d+)", docs_version)
+    ordered = sorted(releases, key=minor_key)
+    if not ranges or not ordered:
+        return (ordered[0] if ordered else None), False
+    low, high = (minor_key(v) for v in ranges[-1])
+    inside = [r for r in ordered if low <= minor_key(r) <= high]
+    if inside:
+        return inside[-1], True
+    newer = [r for r in ordered if minor_key(r) > high]
+    return (newer[0] if newer else ordered[-1]), False
+
+
+def changes(verdicts: Mapping[str, str]) -> list[dict[str, str]]:
+    """Where a claim's verdict changed between consecutive releases that both have one."""
+    out = []
+    known = [(r, v) for r, v in verdicts.items() if v != "absent"]
+    for (before, was), (after, now) in itertools.pairwise(known):
+        if was != now:
+            out.append({"from": before, "to": after, "was": was, "now": now})
+    return out
+
+
+def build_data(release_runs: Sequence[ReleaseRun], catalogue: Mapping[str, Any], matrix_id: str) -> dict[str, Any]:
+    """The matrix as data (what matrix.json holds)."""
+    releases = [r.release for r in release_runs]
+    cat_claims = {str(c["id"]): c for c in catalogue.get("claims") or [] if "id" in c}
+    claims: dict[str, Any] = {}
+    for claim_id, cat in cat_claims.items():
+        per_release = {}
+        for run in release_runs:
+            entry = runs.claims(run.verdicts).get(claim_id)
+            per_release[run.release] = str(entry["verdict"]) if entry else "absent"
+        claims[claim_id] = {
+            "area": cat.get("area"),
+            "statement": cat.get("statement"),
+            "verdicts": per_release,
+            "changed": changes(per_release),
+        }
+    documents: dict[str, Any] = {}
+    for doc_id, doc in sorted((catalogue.get("documents") or {}).items()):
+        era = str(doc.get("docs_version", ""))
+        judged_on, inside = era_release(era, releases)
+        held: list[dict[str, Any]] = []
+        not_held: list[dict[str, Any]] = []
+        other: list[dict[str, Any]] = []
+        for claim_id, cat in cat_claims.items():
+            quotes = [s for s in cat.get("sources") or [] if str(s.get("doc")) == str(doc_id)]
+            if not quotes or judged_on is None:
+                continue
+            verdict = claims[claim_id]["verdicts"][judged_on]
+            row = {
+                "claim": claim_id,
+                "verdict": verdict,
+                "quote": quotes[0].get("quote"),
+                "english": quotes[0].get("english"),
+                "on_newest": claims[claim_id]["verdicts"][releases[-1]],
+            }
+            (held if verdict == "conforms" else not_held if verdict == "deviates" else other).append(row)
+        documents[str(doc_id)] = {
+            "title": doc.get("title"),
+            "docs_version": era,
+            "judged_on": judged_on,
+            "era_run": inside,
+            "held": held,
+            "did_not_hold": not_held,
+            "not_judged": other,
+        }
+    return {
+        "format_version": FORMAT_VERSION,
+        "matrix_id": matrix_id,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "releases": [
+            {
+                "release": r.release,
+                "kubernetes_version": r.kubernetes_version,
+                "run_id": r.verdicts.get("run_id"),
+                "run_dir": str(r.run_dir),
+                "counts": runs.counts(r.verdicts),
+                "mismatches": len(((r.verdicts.get("expectations") or {}).get("mismatches")) or []),
+                "expectations": (r.verdicts.get("expectations") or {}).get("path"),
+            }
+            for r in release_runs
+        ],
+        "claims": claims,
+        "documents": documents,
+    }
+
+
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
+th{background:#f3f3f3}
+td.v{text-align:center;white-space:nowrap}
+.conforms{background:#dff3df}.deviates{background:#fbdcdc}.error{background:#f6c26b}
+.not-applicable,.skipped,.untested,.absent{background:#eee;color:#555}
+.changed{font-weight:bold}
+.quote{color:#444}
+"""
+
+
+def _cell(verdict: str) -> str:
+    return f'<td class="v {html.escape(verdict)}">{html.escape(verdict)}</td>'
+
+
+def render_html(data: Mapping[str, Any]) -> str:
+    """One self-contained page: releases, the claims whose verdict is not the same everywhere or that deviate
+    somewhere, then each document judged in its own era."""
+    esc = html.escape
+    releases = [r["release"] for r in data["releases"]]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Version matrix {esc(data['matrix_id'])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Version matrix</h1><p>{esc(data['matrix_id'])}, {esc(data['created'])}</p>",
+        "<h2>Releases</h2><table><tr><th>release</th><th>server</th><th>run</th><th>verdicts</th>"
+        "<th>differences from its expectations</th></tr>",
+    ]
+    for r in data["releases"]:
+        counts = ", ".join(f"{n} {v}" for v, n in sorted(r["counts"].items(), key=lambda kv: -kv[1]) if n)
+        parts.append(
+            f"<tr><td>{esc(r['release'])}</td><td>{esc(str(r['kubernetes_version']))}</td>"
+            f"<td>{esc(str(r['run_id']))}</td><td>{esc(counts)}</td><td>{r['mismatches']}</td></tr>"
+        )
+    parts.append("</table>")
+    interesting = {
+        cid: c
+        for cid, c in data["claims"].items()
+        if c["changed"] or any(v in ("deviates", "error") for v in c["verdicts"].values())
+    }
+    parts.append(
+        f"<h2 id='claims'>Claims that deviate on some release or change between releases ({len(interesting)} of "
+        f"{len(data['claims'])})</h2><table><tr><th>claim</th><th>statement</th>"
+        + "".join(f"<th>{esc(r)}</th>" for r in releases)
+        + "<th>changed</th></tr>"
+    )
+    for cid, c in interesting.items():
+        changed = "; ".join(f"{ch['from']} → {ch['to']}: {ch['was']} → {ch['now']}" for ch in c["changed"])
+        parts.append(
+            f"<tr id='{esc(cid)}'><td>{esc(cid)}</td><td>{esc(str(c['statement']))}</td>"
+            + "".join(_cell(c["verdicts"][r]) for r in releases)
+            + f"<td class='{'changed' if changed else ''}'>{esc(changed or 'same on every release')}</td></tr>"
+        )
+    parts.append("</table><h2 id='documents'>Each document in its own era</h2>")
+    for doc_id, doc in data["documents"].items():
+        where = (
+            f"judged on {doc['judged_on']}, a release of its era"
+            if doc["era_run"]
+            else f"no release of its era was run; judged on the nearest, {doc['judged_on']}"
+        )
+        parts.append(
+            f"<h3 id='doc-{esc(doc_id)}'>{esc(doc_id)}: {esc(str(doc['title']))}</h3>"
+            f"<p>Era {esc(doc['docs_version'])}; {esc(where)}: {len(doc['held'])} sentences held, "
+            f"{len(doc['did_not_hold'])} did not, {len(doc['not_judged'])} not judged (not applicable, untested, "
+            "error).</p>"
+        )
+        if doc["did_not_hold"]:
+            parts.append(
+                f"<table><tr><th>claim</th><th>sentence</th><th>in its era</th><th>on {esc(releases[-1])}</th></tr>"
+            )
+            for row in doc["did_not_hold"]:
+                parts.append(
+                    f"<tr><td><a href='#{esc(row['claim'])}'>{esc(row['claim'])}</a></td>"
+                    f"<td><span class='quote'>{esc(str(row['quote']))}</span><br>{esc(str(row['english']))}</td>"
+                    f"{_cell(row['verdict'])}{_cell(row['on_newest'])}</tr>"
+                )
+            parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def build(run_args: Sequence[str], out_dir: Path, catalogue: Path | None = None) -> Path:
+    """Write ``matrix.json`` and ``matrix.html`` for the named runs into ``out_dir``; returns the HTML path."""
+    release_runs = load_runs(run_args)
+    data = build_data(release_runs, load_catalogue(catalogue or DEFAULT_CATALOGUE), out_dir.name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "matrix.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    page = out_dir / "matrix.html"
+    page.write_text(render_html(data), encoding="utf-8")
+    return page
