@@ -219,8 +219,9 @@ def tests(session: nox.Session) -> None:
     report included, in reports/out/<run-id>/). Then, one after the other and never beside the timing scenarios:
     the tests marked ``alone`` (they start whole runs or measure wall time) and ``first_contact`` (the README's set-up
     in fresh Debian containers), then the plain cluster's
-    (tests/test_plain_cluster.py: a subset through its kubeconfig), after which the plain cluster is removed. The
-    project's tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
+    (tests/test_plain_cluster.py: a subset through its kubeconfig), after which the plain cluster is removed, and last
+    the oldest supported Kubernetes release's full run against its own expectations, on its own cluster (removed
+    afterwards). The project's tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
     _install(session)
     if os.environ.get("KUBECONFIG"):
         session.log("nox -s tests uses the suite's own clusters: ignoring $KUBECONFIG")
@@ -245,6 +246,19 @@ def tests(session: nox.Session) -> None:
         session.run("pytest", "tests", "-m", "plain_cluster", "-p", "no:xdist", env=_env())
     finally:
         session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
+    _oldest_release_run(session)
+
+
+def _oldest_release_run(session: nox.Session) -> None:
+    """The oldest supported release's full run against its expectations, on its own cluster, which is removed
+    afterwards (the reference release's cluster stays as it is)."""
+    oldest = min(RELEASES, key=lambda r: tuple(map(int, r.split("."))))
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    try:
+        code = _run_release(session, oldest, f"{stamp}-{oldest.replace('.', '-')}", [])
+    finally:
+        session.run("python", "-m", "fixtures.cluster", "down", f"--kubernetes={oldest}", env=_env())
+    _exit_with(session, code)
 
 
 @nox.session(python=PYTHON)

@@ -833,6 +833,7 @@ def test_tcpsocket_handler_is_executed_by_the_kubelet(
 
 
 @pytest.mark.claim("HOOK-SLEEP-HANDLER")
+@pytest.mark.since("1.30", "the sleep hook handler (on by default; PodLifecycleSleepAction was alpha and off in 1.29)")
 def test_sleep_handler_pauses_before_the_container_stops(
     core: client.CoreV1Api,
     namespace: str,

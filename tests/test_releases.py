@@ -195,3 +195,19 @@ def test_two_runs_of_one_release_are_bad_input(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 4 and "two runs of Kubernetes 1.29" in proc.stderr, proc.stderr
+
+
+def test_every_expectations_file_is_for_a_supported_release_and_lists_the_same_claims() -> None:
+    from fixtures import verdicts
+
+    catalogue = verdicts.load_catalogue(REPO / "conformance" / "claims.yaml")
+    files = sorted((REPO / "conformance" / "expected").glob("*.yaml"))
+    listed = {}
+    for path in files:
+        expectations = verdicts.load_expectations(path, catalogue)
+        assert expectations.kubernetes == path.stem and path.stem in versions.RELEASES, path
+        listed[path.stem] = set(expectations.claims)
+    reference = listed.pop(versions.DEFAULT_RELEASE)
+    assert all(claims == reference for claims in listed.values()), {r: c ^ reference for r, c in listed.items()}
+    oldest = min(versions.RELEASES.values(), key=lambda r: r.minor_number)
+    assert oldest.minor in listed, "nox -s tests runs the oldest release against its expectations"
