@@ -105,6 +105,13 @@ def changes(verdicts: Mapping[str, str]) -> list[dict[str, str]]:
     return out
 
 
+def why_of(run: ReleaseRun, claim_id: str) -> str | None:
+    """The ``why`` the run's expectations give for the claim's verdict (None without expectations or a why)."""
+    entry = runs.claims(run.verdicts).get(claim_id) or {}
+    expected = entry.get("expected")
+    return str(expected["why"]) if isinstance(expected, dict) and expected.get("why") else None
+
+
 def build_data(release_runs: Sequence[ReleaseRun], catalogue: Mapping[str, Any], matrix_id: str) -> dict[str, Any]:
     """The matrix as data (what matrix.json holds)."""
     releases = [r.release for r in release_runs]
@@ -122,6 +129,7 @@ def build_data(release_runs: Sequence[ReleaseRun], catalogue: Mapping[str, Any],
             "changed": changes(per_release),
         }
     documents: dict[str, Any] = {}
+    era_run = {r.release: r for r in release_runs}
     for doc_id, doc in sorted((catalogue.get("documents") or {}).items()):
         era = str(doc.get("docs_version", ""))
         judged_on, inside = era_release(era, releases)
@@ -139,6 +147,8 @@ def build_data(release_runs: Sequence[ReleaseRun], catalogue: Mapping[str, Any],
                 "quote": quotes[0].get("quote"),
                 "english": quotes[0].get("english"),
                 "on_newest": claims[claim_id]["verdicts"][releases[-1]],
+                "why": why_of(era_run[judged_on], claim_id),
+                "why_newest": why_of(release_runs[-1], claim_id),
             }
             (held if verdict == "conforms" else not_held if verdict == "deviates" else other).append(row)
         documents[str(doc_id)] = {
@@ -148,6 +158,7 @@ def build_data(release_runs: Sequence[ReleaseRun], catalogue: Mapping[str, Any],
             "era_run": inside,
             "held": held,
             "did_not_hold": not_held,
+            "outdated": [r for r in held if r["on_newest"] == "deviates"],
             "not_judged": other,
         }
     return {
@@ -188,6 +199,25 @@ def _cell(verdict: str) -> str:
     return f'<td class="v {html.escape(verdict)}">{html.escape(verdict)}</td>'
 
 
+def _sentences(rows: Sequence[Mapping[str, Any]], title: str, newest: str, why: str) -> list[str]:
+    """A document's sentences with their verdict in its era and on the newest release, and the expectations' why."""
+    if not rows:
+        return []
+    esc = html.escape
+    out = [
+        f"<p><b>{esc(title)}: {len(rows)}</b></p><table><tr><th>claim</th><th>sentence</th><th>in its era</th>"
+        f"<th>on {esc(newest)}</th><th>why (from the expectations)</th></tr>"
+    ]
+    for row in rows:
+        out.append(
+            f"<tr><td><a href='#{esc(row['claim'])}'>{esc(row['claim'])}</a></td>"
+            f"<td><span class='quote'>{esc(str(row['quote']))}</span><br>{esc(str(row['english']))}</td>"
+            f"{_cell(row['verdict'])}{_cell(row['on_newest'])}<td>{esc(row[why] or '')}</td></tr>"
+        )
+    out.append("</table>")
+    return out
+
+
 def render_html(data: Mapping[str, Any]) -> str:
     """One self-contained page: releases, the claims whose verdict is not the same everywhere or that deviate
     somewhere, then each document judged in its own era."""
@@ -202,9 +232,10 @@ def render_html(data: Mapping[str, Any]) -> str:
     ]
     for r in data["releases"]:
         counts = ", ".join(f"{n} {v}" for v, n in sorted(r["counts"].items(), key=lambda kv: -kv[1]) if n)
+        against = f"{r['mismatches']} ({r['expectations']})" if r["expectations"] else "run without expectations"
         parts.append(
             f"<tr><td>{esc(r['release'])}</td><td>{esc(str(r['kubernetes_version']))}</td>"
-            f"<td>{esc(str(r['run_id']))}</td><td>{esc(counts)}</td><td>{r['mismatches']}</td></tr>"
+            f"<td>{esc(str(r['run_id']))}</td><td>{esc(counts)}</td><td>{esc(against)}</td></tr>"
         )
     parts.append("</table>")
     interesting = {
@@ -234,21 +265,15 @@ def render_html(data: Mapping[str, Any]) -> str:
         )
         parts.append(
             f"<h3 id='doc-{esc(doc_id)}'>{esc(doc_id)}: {esc(str(doc['title']))}</h3>"
-            f"<p>Era {esc(doc['docs_version'])}; {esc(where)}: {len(doc['held'])} sentences held, "
-            f"{len(doc['did_not_hold'])} did not, {len(doc['not_judged'])} not judged (not applicable, untested, "
-            "error).</p>"
+            f"<p>Era {esc(doc['docs_version'])}; {esc(where)}: {len(doc['held'])} sentences held "
+            f"({len(doc['outdated'])} of them no longer hold on {esc(releases[-1])}), {len(doc['did_not_hold'])} did "
+            f"not, {len(doc['not_judged'])} not judged (not applicable, untested, error).</p>"
         )
-        if doc["did_not_hold"]:
-            parts.append(
-                f"<table><tr><th>claim</th><th>sentence</th><th>in its era</th><th>on {esc(releases[-1])}</th></tr>"
-            )
-            for row in doc["did_not_hold"]:
-                parts.append(
-                    f"<tr><td><a href='#{esc(row['claim'])}'>{esc(row['claim'])}</a></td>"
-                    f"<td><span class='quote'>{esc(str(row['quote']))}</span><br>{esc(str(row['english']))}</td>"
-                    f"{_cell(row['verdict'])}{_cell(row['on_newest'])}</tr>"
-                )
-            parts.append("</table>")
+        parts += _sentences(doc["did_not_hold"], f"Already wrong in its era ({doc['judged_on']})", releases[-1], "why")
+        parts += _sentences(
+            doc["outdated"], f"Held in its era ({doc['judged_on']}), outdated by {releases[-1]}", releases[-1],
+            "why_newest",
+        )  # fmt: skip
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -177,9 +177,11 @@ def test_the_matrix_names_where_a_verdict_changed_and_what_was_wrong_in_its_era(
     assert [r["claim"] for r in doc001["held"]] == ["A-HOLDS"]
     doc002 = data["documents"]["002"]
     assert (doc002["judged_on"], doc002["era_run"], doc002["did_not_hold"]) == ("1.29", False, [])
+    assert [r["claim"] for r in doc002["outdated"]] == ["A-OUTDATED"]  # held in (the nearest to) its era, not on 1.35
     page = matrix.render_html(data)
     assert "no release of its era was run; judged on the nearest, 1.29" in page
     assert "1.29 → 1.35: conforms → deviates" in page and "q1" in page
+    assert "Held in its era (1.29), outdated by 1.35: 1" in page and "run without expectations" in page
 
 
 def test_two_runs_of_one_release_are_bad_input(tmp_path: Path) -> None:
@@ -211,3 +213,15 @@ def test_every_expectations_file_is_for_a_supported_release_and_lists_the_same_c
     assert all(claims == reference for claims in listed.values()), {r: c ^ reference for r, c in listed.items()}
     oldest = min(versions.RELEASES.values(), key=lambda r: r.minor_number)
     assert oldest.minor in listed, "nox -s tests runs the oldest release against its expectations"
+
+
+@pytest.mark.parametrize(
+    ("server", "release", "older"),
+    [("v1.29.15", "1.30", True), ("v1.30.0", "1.30", False), ("v1.35.4", "1.30", False), ("v2.0.0", "1.30", False)],
+)
+def test_since_compares_the_servers_minor(server: str, release: str, older: bool) -> None:
+    """``@pytest.mark.since(release, feature)`` makes a scenario not-applicable only on an older server."""
+    from fixtures.capabilities import Capabilities
+
+    caps = Capabilities(False, False, False, [], [], None, server, {})
+    assert caps.older_than(release) is older
