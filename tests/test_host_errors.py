@@ -45,3 +45,12 @@ def test_corrupt_daemon_json_is_named(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(prepare, "DAEMON_JSON", bad)
     with pytest.raises(SetupError, match="is not valid JSON"):
         prepare.write_daemon_json()
+
+
+def test_inotify_limits_are_raised_never_lowered(tmp_path: Path) -> None:
+    (tmp_path / "max_user_instances").write_text("128\n")
+    (tmp_path / "max_user_watches").write_text("1048576\n")
+    assert prepare.ensure_inotify_limits(tmp_path) == ["fs.inotify.max_user_instances 128 -> 512"]
+    assert (tmp_path / "max_user_instances").read_text() == "512"
+    assert (tmp_path / "max_user_watches").read_text() == "1048576\n"
+    assert prepare.ensure_inotify_limits(tmp_path) == []
