@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import nox
@@ -24,9 +25,9 @@ PYTHON = f"3.{sys.version_info.minor}" if sys.version_info >= (3, 11) else "3.11
 EXPECTATIONS = "conformance/expected/1.35.yaml"
 
 
-def _releases() -> dict[str, str]:
-    """The supported Kubernetes releases (minor -> version), read from fixtures/nodeimage/versions.py, the one place
-    that pins them (nox runs outside the project's virtualenv, so the file is loaded by path)."""
+def _versions() -> types.ModuleType:
+    """fixtures/nodeimage/versions.py, the one place that pins the Kubernetes releases (nox runs outside the project's
+    virtualenv, so the file is loaded by path; it needs nothing but the standard library)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -36,16 +37,19 @@ def _releases() -> dict[str, str]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
     spec.loader.exec_module(module)
-    return {minor: r.version for minor, r in module.RELEASES.items()}
+    return module
 
 
-RELEASES = _releases()
+VERSIONS = _versions()
+#: Supported releases, oldest first (``1.29``, ``1.31``, ``1.35``).
+RELEASES = sorted(VERSIONS.RELEASES, key=lambda minor: VERSIONS.RELEASES[minor].minor_number)
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 ALLURE_PREFIX = Path(".nox") / "allure"  # allure-commandline from the npm registry, installed once by the sessions
 # After a Ctrl-C pytest stops its scenarios, puts back what they changed and writes the reports (fixtures/
 # interruption.py gives its workers 25 s); nox's own default would kill it after half a second.
 INTERRUPT_GRACE = 30.0
 INTERRUPTED = 3
+BAD_INPUT = 4
 EXIT_CODES = {  # fixtures/verdicts.py RunExit; README "Exit codes"
     0: "every verdict as expected",
     1: "a claim deviates unexpectedly (or verdicts changed)",
@@ -252,10 +256,9 @@ def tests(session: nox.Session) -> None:
 def _oldest_release_run(session: nox.Session) -> None:
     """The oldest supported release's full run against its expectations, on its own cluster, which is removed
     afterwards (the reference release's cluster stays as it is)."""
-    oldest = min(RELEASES, key=lambda r: tuple(map(int, r.split("."))))
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    oldest = RELEASES[0]
     try:
-        code = _run_release(session, oldest, f"{stamp}-{oldest.replace('.', '-')}", [])
+        code = _run_release(session, oldest, _release_run_id(_stamp(), oldest), [])
     finally:
         session.run("python", "-m", "fixtures.cluster", "down", f"--kubernetes={oldest}", env=_env())
     _exit_with(session, code)
@@ -276,10 +279,19 @@ def _expectations(release: str) -> str:
     return f"conformance/expected/{release}.yaml"
 
 
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+
+
+def _release_run_id(prefix: str, release: str) -> str:
+    """``<prefix>-1-29``: the run ID of one release's run (also its directory under reports/out)."""
+    return f"{prefix}-{release.replace('.', '-')}"
+
+
 def _run_release(session: nox.Session, release: str, run_id: str, args: list[str]) -> int:
     """One release's full run on its own cluster (``k8sdc-1-29``; the default release's is ``k8sdc``) against its own
     expectations; the run's exit code."""
-    session.log(f"Kubernetes {release} ({RELEASES[release]}): run {run_id}")
+    session.log(f"Kubernetes {release} ({VERSIONS.RELEASES[release].version}): run {run_id}")
     release_args = ["--kubernetes", release]
     _cluster_up(session, release_args)
     pytest_args = [*release_args, f"--expectations={_expectations(release)}", "--run-id", run_id, *args]
@@ -293,41 +305,47 @@ def release(session: nox.Session, kubernetes: str) -> None:
     (one CI job per release; ``nox -s matrix`` combines their runs)."""
     _install(session)
     _prepare_host(session, [])
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    _exit_with(session, _run_release(session, kubernetes, f"{stamp}-{kubernetes.replace('.', '-')}", session.posargs))
+    _exit_with(session, _run_release(session, kubernetes, _release_run_id(_stamp(), kubernetes), session.posargs))
 
 
 @nox.session(python=PYTHON)
 def matrix(session: nox.Session) -> None:
     """``nox -s matrix -- [RELEASE ...] [pytest arguments]``: a full run on each release (all supported ones when none
     is named), one after the other, then one report of all of them: ``reports/out/<matrix-id>/matrix.html`` and
-    ``matrix.json``. Exit code: 3 when interrupted (no later release runs), else the worst of the runs' (2, 1, 0)."""
-    _install(session)
-    chosen: list[str] = []
+    ``matrix.json``. Exit code: 4 for an unsupported release or one without expectations (before anything runs), 3 when
+    interrupted (no later release runs), else the worst of the runs' (2, 4, 1, 0)."""
+    chosen: set[str] = set()
     pytest_args: list[str] = []
+    problems: list[str] = []
     for arg in session.posargs:
-        m = re.fullmatch(r"v?(1\.\d+)(\.\d+)?", arg)
-        if m is None:
+        if not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", arg):
             pytest_args.append(arg)
-        elif m.group(1) in RELEASES and (m.group(2) is None or RELEASES[m.group(1)] == f"v{m.group(1)}{m.group(2)}"):
-            chosen.append(m.group(1))
-        else:
-            session.error(f"unsupported Kubernetes release {arg!r}; supported: {', '.join(RELEASES.values())}")
-    chosen = sorted(set(chosen or RELEASES), key=lambda r: tuple(map(int, r.split("."))))
-    missing = [r for r in chosen if not Path(_expectations(r)).is_file()]
+            continue
+        try:
+            chosen.add(VERSIONS.release(arg).minor)
+        except ValueError as exc:
+            problems.append(str(exc))
+    chosen_releases = [r for r in RELEASES if r in chosen] or RELEASES
+    missing = [r for r in chosen_releases if not Path(_expectations(r)).is_file()]
     if missing:
-        session.error(f"no expectations for {', '.join(missing)} ({', '.join(map(_expectations, missing))})")
+        problems.append(f"no expectations for {', '.join(missing)} ({', '.join(map(_expectations, missing))})")
+    if problems:  # before anything is installed or built
+        session.log(f"ERROR: {'; '.join(problems)}")
+        _exit_with(session, BAD_INPUT)
+    _install(session)
     _prepare_host(session, [])
-    matrix_id = f"matrix-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    matrix_id = f"matrix-{_stamp()}"
     codes: dict[str, int] = {}
-    for release_ in chosen:
-        codes[release_] = _run_release(session, release_, f"{matrix_id}-{release_.replace('.', '-')}", pytest_args)
+    for release_ in chosen_releases:
+        codes[release_] = _run_release(session, release_, _release_run_id(matrix_id, release_), pytest_args)
         if codes[release_] == INTERRUPTED:
             _exit_with(session, INTERRUPTED)
-    run_dirs = [f"reports/out/{matrix_id}-{r.replace('.', '-')}" for r in chosen]
+    run_dirs = [f"reports/out/{_release_run_id(matrix_id, r)}" for r in chosen_releases]
     built = _call(session, "python", "-m", "reports", "matrix", "--out", f"reports/out/{matrix_id}", *run_dirs)
     session.log("release exit codes: " + ", ".join(f"{r}: {c}" for r, c in codes.items()))
-    worst = min(codes.values(), key=lambda c: [2, 4, 1, 0].index(c) if c in (2, 4, 1, 0) else -1)
+    # the worst run decides: broke (or an unknown code) > bad input > deviates > as expected; then the report
+    severity = {0: 0, 1: 1, 4: 2}
+    worst = max(codes.values(), key=lambda c: severity.get(c, 3))
     _exit_with(session, worst or (2 if built else 0))
 
 

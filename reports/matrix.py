@@ -26,7 +26,6 @@ from reports import runs
 from reports.compliance import DEFAULT_CATALOGUE, load_catalogue
 
 FORMAT_VERSION = 1
-VERDICT_ORDER = ("conforms", "deviates", "error", "not-applicable", "skipped", "untested")
 
 
 @dataclass(frozen=True)

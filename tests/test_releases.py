@@ -127,7 +127,7 @@ def _run(tmp_path: Path, name: str, version: str, verdicts: dict[str, str]) -> P
         cid: {"verdict": v, "area": "A", "statement": cid, **empty, "results": [], "expected": None}
         for cid, v in verdicts.items()
     }
-    counts = {v: list(verdicts.values()).count(v) for v in matrix.VERDICT_ORDER}
+    counts = {v: list(verdicts.values()).count(v) for v in runs.VERDICTS}
     data = {"format_version": 1, "run_id": name, "catalogue": "claims.yaml", "counts": counts}
     (run / "verdicts.json").write_text(json.dumps(data | {"expectations": None, "claims": claims}))
     (run / "run.json").write_text(json.dumps({"run_id": name, "cluster": {"kubernetes_version": version}}))
