@@ -143,12 +143,17 @@ def test_pod_runs_with_the_runtimeclass_handler(
     reachable_nodes: Mapping[str, nodes.Node],
     evidence: Evidence,
 ) -> None:
-    """ "You can set runtimeClassName in the Pod spec … the kubelet uses the named RuntimeClass to run the Pod."
-    The handler: ``test-handler`` when a node offers that extra one, else ``runc``, which every containerd node has.
-    The pod runs with a class naming it, and a pod whose class names a handler no node has is refused by the
-    runtime (a kubelet that ignored the class would run both); where the nodes can be reached, the pod's sandbox
-    records the handler it was created with (containerd's CRI sandbox metadata: ``RuntimeHandler``)."""
-    handler = "test-handler" if "test-handler" in caps.runtime_handlers else "runc"
+    """ "You can set runtimeClassName in the Pod spec … This setting instructs the kubelet to use the named
+    RuntimeClass to run this Pod."
+
+    The handler (:func:`_handler`): ``test-handler`` when the nodes offer that extra one, else ``runc``, which every
+    containerd node has (its default runtime under its own name), so no cluster skips this. Two witnesses, each able
+    to fail: a pod whose class names a handler no node has must be refused by the runtime on the same node (a kubelet
+    that ignored the class would run it with the default handler); and where the node can be reached and runs
+    containerd, the pod's sandbox must record the class's handler (containerd's CRI sandbox metadata,
+    ``RuntimeHandler``: the handler the kubelet asked for, empty for the default one — what a kubelet that ignored
+    the class would leave)."""
+    handler = _handler(caps)
     rc = runtime_class(handler)
     missing = runtime_class("k8sdc-no-such-handler")
     done, out = pods.run_to_completion(
@@ -156,10 +161,12 @@ def test_pod_runs_with_the_runtimeclass_handler(
         namespace,
         pods.command_pod("handled", busybox_image, ["echo", "ran"], runtime_class_name=rc.metadata.name),
     )
+    node = done.spec.node_name
+    # read at once: the sandbox of a finished pod stays until the pod is deleted, but nothing else needs to wait
+    sandbox = _sandbox_handler(reachable_nodes.get(node), caps.runtime_versions.get(node, ""), namespace, "handled")
     with Timeline(core, namespace) as tl:
         unhandled = pods.command_pod(
-            "unhandled", busybox_image, ["echo", "ran"], runtime_class_name=missing.metadata.name,
-            node_name=done.spec.node_name,
+            "unhandled", busybox_image, ["echo", "ran"], runtime_class_name=missing.metadata.name, node_name=node,
         )  # fmt: skip
         core.create_namespaced_pod(namespace, unhandled)
         deadline = time.monotonic() + 60
@@ -169,32 +176,51 @@ def test_pod_runs_with_the_runtimeclass_handler(
             time.sleep(0.5)
     refusals = tl.of("event", object="Pod/unhandled", type="Warning")
     unhandled_now = pods.describe(core.read_namespaced_pod("unhandled", namespace))
-    sandbox = _sandbox_handler(reachable_nodes.get(done.spec.node_name), namespace, "handled")
     evidence.attach("timeline of the pod whose class names a missing handler", tl.entries)
     evidence.observe(
         documented=f"the pod runs with the class's handler {handler!r}; a class naming a handler no node has does not",
         observed={
-            "pod with handler " + repr(handler): pods.describe(done),
+            "pod with handler " + repr(handler): f"{pods.describe(done)} on {node}",
             "its sandbox's RuntimeHandler (containerd)": sandbox,
             "pod with handler 'k8sdc-no-such-handler'": unhandled_now,
             "its warnings": [f"{e['reason']}: {e['message'][:200]}" for e in refusals[:2]],
         },
+        runtime_handlers_offered=caps.runtime_handlers,
+        node_runtime=caps.runtime_versions.get(node),
     )
     assert done.status.phase == "Succeeded" and out.strip() == "ran", pods.describe(done)
+    if sandbox is None:  # the pod ran, so it had a sandbox there: the lookup is wrong, not the cluster
+        raise RuntimeError(f"precondition: no containerd sandbox of pod {namespace}/handled found on {node}")
     assert any("k8sdc-no-such-handler" in e["message"] for e in refusals), (
         f"a pod whose class names a handler no node has was not refused within 60 s ({unhandled_now}): "
         "the class's handler was not used"
     )
-    if sandbox != NO_SANDBOX_VIEW:
+    if not sandbox.startswith(NOT_VISIBLE):
         assert sandbox == handler, f"the pod's sandbox was created with handler {sandbox!r}, not {handler!r}"
 
 
-NO_SANDBOX_VIEW = "(not visible: no access to the node)"
+NOT_VISIBLE = "(not visible: "
 
 
-def _sandbox_handler(node: nodes.Node | None, namespace: str, pod: str) -> str | None:
-    """The runtime handler the node's containerd created the pod's sandbox with."""
-    return NO_SANDBOX_VIEW if node is None else nodes.sandbox_runtime_handler(node, namespace, pod)
+def _handler(caps: Capabilities) -> str:
+    """``test-handler`` if the nodes offer it; else ``runc``: containerd's default runtime is configured under that
+    name (1.x reports no handlers to the kubelet, so an empty list means "unknown", not "none"); else, on a runtime
+    that reports its handlers and has no ``runc`` (CRI-O with crun), the first one it reports."""
+    if "test-handler" in caps.runtime_handlers:
+        return "test-handler"
+    if "runc" in caps.runtime_handlers or not caps.runtime_handlers:
+        return "runc"
+    return caps.runtime_handlers[0]
+
+
+def _sandbox_handler(node: nodes.Node | None, runtime: str, namespace: str, pod: str) -> str | None:
+    """The runtime handler the node's containerd created the pod's sandbox with; None when it has no sandbox of the
+    pod; a ``(not visible …)`` text when the node cannot be reached or does not run containerd."""
+    if node is None:
+        return f"{NOT_VISIBLE}no access to the node)"
+    if not runtime.startswith("containerd://"):
+        return f"{NOT_VISIBLE}the node runs {runtime or 'an unknown runtime'}, not containerd)"
+    return nodes.sandbox_runtime_handler(node, namespace, pod)
 
 
 @pytest.mark.claim("RC-MISSING-CLASS-FAILED")
@@ -417,24 +443,68 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
 def test_class_tolerations_are_merged_as_a_union(
     core: client.CoreV1Api, namespace: str, runtime_class: RuntimeClassFactory, busybox_image: str, evidence: Evidence
 ) -> None:
-    """ "…the tolerations are added to the pod during admission, effectively taking the union of the set of nodes
-    tolerated by each." (004 says "intersection".)"""
+    """ "As with the nodeSelector, the tolerations are merged with the Pod's tolerations at admission time,
+    effectively taking the union of the two." (000–002: "tolerations 也在 admission 阶段与 Pod 的 tolerations 合并,
+    取二者的并集"; 004 says "intersection", a translation error.)
 
-    def toleration(key: str) -> client.V1Toleration:
-        return client.V1Toleration(key=key, operator="Exists", effect="NoSchedule")
+    The class and the pod each carry a toleration the other lacks, and one they share. The admitted pod (a dry-run
+    create: admission runs, nothing is stored) must hold the class's own one (added by admission), the pod's own one
+    (kept) and the shared one once. Without merging the class's own is missing; a class that replaced the pod's
+    tolerations would drop the pod's own; an intersection would keep the shared one only."""
 
-    # The class brings "rt" (the pod lacks it) and "shared" (the pod has it too); the pod brings "own": the union is
-    # all three, "shared" once. Without admission merging, "rt" is missing; an intersection would keep "shared" only.
-    rc = runtime_class("runc", scheduling=client.V1Scheduling(tolerations=[toleration("rt"), toleration("shared")]))
+    def toleration(key: str, value: str | None = None) -> client.V1Toleration:
+        operator = "Exists" if value is None else "Equal"
+        return client.V1Toleration(key=TOLERATION_PREFIX + key, operator=operator, value=value, effect="NoSchedule")
+
+    class_only, pod_only, shared = toleration("class-only"), toleration("pod-only", "yes"), toleration("shared")
+    rc = runtime_class("runc", scheduling=client.V1Scheduling(tolerations=[class_only, shared]))
     pod = sleeper("tolerant", busybox_image, runtime_class_name=rc.metadata.name)
-    pod.spec.tolerations = [toleration("own"), toleration("shared")]
+    pod.spec.tolerations = [pod_only, shared]
+    sent = [_toleration(t) for t in pod.spec.tolerations]
+    of_class = [_toleration(t) for t in (rc.scheduling.tolerations if rc.scheduling else None) or []]
     stored = core.create_namespaced_pod(namespace, pod, dry_run="All")
-    keys = [t.key for t in stored.spec.tolerations or [] if t.key in ("rt", "shared", "own")]
+    after = [_toleration(t) for t in stored.spec.tolerations or []]
+    ours = [t for t in after if t[0].startswith(TOLERATION_PREFIX)]
+    union = sorted(set(sent) | set(of_class))
+    not_added = [t for t in of_class if t not in sent and t not in ours]
+    dropped = [t for t in sent if t not in ours]
+    twice = sorted({t for t in ours if ours.count(t) > 1})
     evidence.observe(
-        documented="union of the pod's (own, shared) and the class's (rt, shared): own, rt, shared, once each",
-        observed=keys,
+        documented=f"the union of the pod's and the class's tolerations, each once: {[_show(t) for t in union]}",
+        observed={
+            "pod's tolerations as sent": [_show(t) for t in sent],
+            "RuntimeClass scheduling.tolerations": [_show(t) for t in of_class],
+            "pod's tolerations after admission (all)": [_show(t) for t in after],
+        },
+        class_tolerations_not_added=[_show(t) for t in not_added],
+        pod_tolerations_dropped=[_show(t) for t in dropped],
+        listed_twice=[_show(t) for t in twice],
     )
-    assert sorted(keys) == ["own", "rt", "shared"], f"tolerations after admission: {keys}"
+    if _toleration(class_only) not in of_class:
+        raise RuntimeError(f"precondition: the RuntimeClass was stored without its own toleration: {of_class}")
+    assert not not_added, f"the class's tolerations were not added at admission: {[_show(t) for t in not_added]}"
+    assert not dropped, f"the pod's own tolerations were dropped at admission: {[_show(t) for t in dropped]}"
+    assert sorted(ours) == union, (
+        f"tolerations after admission {[_show(t) for t in ours]}, not the union {[_show(t) for t in union]}"
+    )
+
+
+#: The scenario's toleration keys: no admission step of a cluster adds tolerations under this prefix.
+TOLERATION_PREFIX = "k8sdc.io/rc-"
+
+Toleration = tuple[str, str, str, str, str]
+
+
+def _toleration(t: client.V1Toleration) -> Toleration:
+    """A toleration as a sortable tuple (key, operator, value, effect, tolerationSeconds); no operator is Equal."""
+    seconds = "" if t.toleration_seconds is None else str(t.toleration_seconds)
+    return (t.key or "", t.operator or "Equal", t.value or "", t.effect or "", seconds)
+
+
+def _show(t: Toleration) -> str:
+    key, operator, value, effect, seconds = t
+    text = f"{key}{'=' + value if operator == 'Equal' else ' Exists'}:{effect or '*'}"
+    return f"{text} for {seconds}s" if seconds else text
 
 
 @pytest.mark.claim("RC-OVERHEAD-SET-ON-POD")
