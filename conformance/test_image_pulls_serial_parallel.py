@@ -32,6 +32,7 @@ from fixtures.registry.service import RegistrySet
 Exclusive = Callable[[str], AbstractContextManager[None]]
 PULL_MODE = "k8sdc.io/pull-mode"
 NODE_ROLE = "k8sdc.io/node-role"
+MAX_PARALLEL = "the kubelet's maxParallelImagePulls setting"
 
 
 def nodes_labelled(core: client.CoreV1Api, selector: str, reconfigurable: bool = False) -> list[str]:
@@ -252,6 +253,7 @@ def test_one_pod_never_pulls_its_images_in_parallel(
 
 
 @pytest.mark.claim("IMG-PAR-MAX-N")
+@pytest.mark.since("1.27", MAX_PARALLEL)
 def test_max_parallel_image_pulls_caps_concurrent_pulls(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
@@ -362,6 +364,7 @@ def refused(node_exec: po.NodeExec, node: str, since: float, message: str, wait:
 
 
 @pytest.mark.claim("IMG-PAR-MAX-VALIDATION")
+@pytest.mark.since("1.27", MAX_PARALLEL)
 @pytest.mark.needs("reconfigurable", "kubelet_independent_access")
 def test_kubelet_refuses_an_invalid_max_parallel_image_pulls(
     core: client.CoreV1Api,

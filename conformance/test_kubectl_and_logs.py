@@ -20,7 +20,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import pods
+from fixtures import explain, pods
 from fixtures.evidence import Evidence
 from fixtures.waits import WaitTimeout, wait_for
 
@@ -130,11 +130,7 @@ def test_kubectl_explain_prints_fields(kubectl: Kubectl, evidence: Evidence) -> 
     evidence.attach("kubectl explain pods", pods_out.stdout + pods_out.stderr)
     evidence.attach("kubectl explain pods.spec", spec_out.stdout + spec_out.stderr)
 
-    def fields(text: str) -> list[str]:
-        section = text.split("FIELDS:", 1)[1] if "FIELDS:" in text else ""
-        return re.findall(r"^  ([A-Za-z]+)\s", section, re.M)
-
-    top, spec = fields(pods_out.stdout), fields(spec_out.stdout)
+    top, spec = list(explain.fields(pods_out.stdout)), list(explain.fields(spec_out.stdout))
     evidence.observe(
         documented="both commands succeed; pods lists apiVersion, kind, metadata, spec, status; pods.spec lists "
         "containers",

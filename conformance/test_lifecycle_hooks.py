@@ -24,7 +24,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
-from fixtures import pods
+from fixtures import explain, pods
 from fixtures.apicalls import rejection
 from fixtures.evidence import Evidence
 from fixtures.hook_recorder import TCP_PORT, HookRecorder, Record
@@ -229,11 +229,18 @@ def shellless_image(push_image: Callable[..., str]) -> str:
 @pytest.mark.claim("HOOK-TWO-HOOKS")
 def test_two_hooks_are_exposed(kubectl: Kubectl, evidence: Evidence) -> None:
     """ "There are two hooks that are exposed to containers" (PostStart, PreStop). The API's Lifecycle has exactly
-    two fields of handler type; other fields (stopSignal, v1.33+) are not hooks."""
-    out = kubectl("explain", "pod.spec.containers.lifecycle").stdout
-    fields = dict(re.findall(r"^  (\w+)\t<(\w+)>", out, flags=re.M))
-    hooks = sorted(f for f, kind in fields.items() if kind == "LifecycleHandler")
-    evidence.observe(documented=["postStart", "preStop"], observed={"hooks": hooks, "all Lifecycle fields": fields})
+    two handler fields (a handler: a field with its own exec and httpGet, whatever kubectl's format names its type);
+    other fields (stopSignal, v1.33+) are not hooks."""
+    out = kubectl("explain", "pod.spec.containers.lifecycle", "--recursive").stdout
+    fields = explain.fields(out)
+    hooks = sorted(name for name, f in fields.items() if {"exec", "httpGet"} <= f.fields.keys())
+    evidence.observe(
+        documented=["postStart", "preStop"],
+        observed={
+            "hooks": hooks,
+            "all Lifecycle fields": {name: f"{f.type}: {', '.join(f.fields)}" for name, f in fields.items()},
+        },
+    )
     assert hooks == ["postStart", "preStop"], f"Lifecycle handler fields: {hooks}"
 
 
@@ -745,20 +752,15 @@ def test_http_handler_is_sent_by_the_kubelet(
 ) -> None:
     """ "HTTP - Executes an HTTP request against a specific endpoint on the Container." "httpGet and tcpSocket are
     executed by the kubelet process, exec in the container." A shell-less container (only ``pause``) has a postStart
-    httpGet with no host (the pod's IP), port 8080: a recorder sidecar in the same pod logs the request's source
-    address and User-Agent. It comes from the node, not from the pod, with User-Agent kube-lifecycle/<version>. The
-    node's addresses are those a hostNetwork pod on that node sees (any of its interfaces may be the source: the pod
-    network's gateway on a ptp CNI)."""
-    from fixtures.hook_recorder import PORT, recorder_container
+    httpGet with no host (the pod's IP), port 8080: a recorder started before it in the same pod logs the request's
+    source address and User-Agent. It comes from the node, not from the pod, with User-Agent
+    kube-lifecycle/<version>. The node's addresses are those a hostNetwork pod on that node sees (any of its
+    interfaces may be the source: the pod network's gateway on a ptp CNI)."""
+    from fixtures.hook_recorder import PORT, recorder_first
 
-    sidecar = recorder_container(busybox_image)
-    sidecar.restart_policy = "Always"
-    sidecar.startup_probe = client.V1Probe(
-        tcp_socket=client.V1TCPSocketAction(port=PORT), period_seconds=1, failure_threshold=30
-    )
     hook = client.V1LifecycleHandler(http_get=client.V1HTTPGetAction(port=PORT, path="/cgi-bin/hook/from-kubelet"))
     main = client.V1Container(name="main", image=shellless_image, lifecycle=lifecycle(post_start=hook))
-    pod = make_pod("http-hook", [main], init_containers=[sidecar])
+    pod = make_pod("http-hook", [recorder_first(busybox_image), main])
     running = start(core, namespace, pod)
     rec = HookRecorder(core, namespace, "http-hook", running.status.pod_ip)
     got = rec.wait("from-kubelet", timeout=30)

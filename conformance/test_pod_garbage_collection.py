@@ -18,7 +18,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import pods
+from fixtures import control_plane, pods
 from fixtures.evidence import Evidence
 from fixtures.termination import PodRecorder, Snapshot, rel
 from fixtures.waits import WaitTimeout
@@ -29,13 +29,18 @@ PODGC_PERIOD = 20
 HOLD = "k8sdc.io/hold"
 
 
+#: The field managers PodGC writes a pod's status as: kube-controller-manager's own (an update), or, in releases
+#: whose PodGC applied the status server-side (1.26), its own manager ``PodGC``.
+PODGC_WRITERS = ("kube-controller-manager/Update", "PodGC/Apply")
+
+
 def by_podgc(snap: Snapshot) -> bool:
     """PodGC's mark: condition DisruptionTarget with reason DeletionByPodGC (orphans), or phase Failed written by
     kube-controller-manager (nothing else in it writes the status of pods; a pod no kubelet runs has no other
     writer)."""
     if any("DeletionByPodGC" in c for c in snap.conditions):
         return True
-    return snap.phase == "Failed" and "kube-controller-manager/Update" in snap.managers
+    return snap.phase == "Failed" and any(writer in snap.managers for writer in PODGC_WRITERS)
 
 
 def unbound_pod(name: str, image: str, **meta: object) -> client.V1Pod:
@@ -81,54 +86,94 @@ def test_terminated_pods_stay_until_deleted(
 def test_terminated_pod_gc_threshold_is_a_controller_manager_setting(
     core: client.CoreV1Api, namespace: str, evidence: Evidence
 ) -> None:
-    """ "PodGC … cleans up terminated Pods (Succeeded or Failed) when the number of Pods exceeds the configured
-    threshold (determined by terminated-pod-gc-threshold in the kube-controller-manager)." The running
-    kube-controller-manager's flags (its static pod) and its own --help (the setting and its default: its image
-    run once, beside it on its node) are recorded. Exercising the threshold is not done: it needs more terminated
-    pods than the threshold (12500 by default) cluster-wide, or a lower threshold for the whole cluster, which would
-    delete other scenarios' terminated pods."""
-    kcm = core.list_namespaced_pod("kube-system", label_selector="component=kube-controller-manager").items
-    if not kcm:
+    """ "The pod garbage collector (PodGC) is a controller in the control plane that cleans up terminated Pods (with
+    a phase of Succeeded or Failed) when the number of Pods exceeds the configured threshold (determined by
+    terminated-pod-gc-threshold in the kube-controller-manager)."
+
+    The running kube-controller-manager (:func:`running_controller_manager`: the static pod whose container runs
+    now, the last started when several do — a control plane of several, or the old and the new pod of a restart)
+    gives its flags, and its own image, run once beside it on its node (the same image ID is checked), gives its
+    --help: the setting and its default. Through the API alone: neither node access nor how the node's runtime keeps
+    its containers changes the verdict. It deviates when the binary has no such setting or its default is not 12500.
+    Exercising the threshold is not done: it needs more terminated pods than the threshold (12500 by default)
+    cluster-wide, or a lower threshold for the whole cluster, which would delete other scenarios' terminated pods."""
+    pod, seen = running_controller_manager(core)
+    if pod is None:
         evidence.not_applicable("no kube-controller-manager static pod visible in kube-system (managed control plane)")
-    pod = kcm[0]
-    container = pod.spec.containers[0]
-    flags = [a for a in (container.command or []) + (container.args or []) if a.startswith("--")]
-    given = next((f.split("=", 1)[1] for f in flags if f.startswith("--terminated-pod-gc-threshold=")), None)
+    container = next((c for c in pod.spec.containers if c.name == KCM), pod.spec.containers[0])
+    status = next((s for s in pod.status.container_statuses or [] if s.name == container.name), None)
+    args = [*(container.command or []), *(container.args or [])]
+    flags = [a for a in args if a.startswith("--")]
+    given = control_plane.flag_value(args, THRESHOLD_FLAG)
     help_pod = pods.command_pod(
-        "kcm-help", container.image, [(container.command or ["kube-controller-manager"])[0], "--help"],
+        "kcm-help", container.image, [(container.command or [KCM])[0], "--help"],
         node_name=pod.spec.node_name, tolerations=[client.V1Toleration(operator="Exists")],
     )  # fmt: skip
     done, out = pods.run_to_completion(core, namespace, help_pod)
-    assert done.status.phase == "Succeeded", f"kube-controller-manager --help: {pods.describe(done)}"
-    lines = out.splitlines()
-    at = next((i for i, line in enumerate(lines) if "--terminated-pod-gc-threshold" in line), None)
-    help_text = "\n".join(lines[at : at + 2]).strip() if at is not None else ""
-    default = None
-    if "(default " in help_text:
-        default = int(help_text.split("(default ", 1)[1].split(")", 1)[0])
+    if done.status.phase != "Succeeded":
+        raise RuntimeError(f"precondition: {KCM} --help from {container.image}: {pods.describe(done)}: {out[-300:]}")
+    help_image = next((s.image_id for s in done.status.container_statuses or []), "")
+    running_image = status.image_id if status else ""
+    if help_image and running_image and help_image != running_image:
+        raise RuntimeError(
+            f"precondition: the --help pod ran image {help_image}, the running {KCM} {running_image}: "
+            "its --help would not be the running binary's"
+        )
+    help_text = control_plane.flag_help(out, THRESHOLD_FLAG)
+    default = control_plane.help_default(help_text)
     terminated = sum(
         1
         for p in core.list_pod_for_all_namespaces().items
         if p.status.phase in pods.TERMINAL and p.metadata.namespace != namespace  # not our --help pod
     )
-    effective = int(given) if given is not None else default
+    effective = int(given) if given is not None and given.lstrip("-").isdigit() else default
     evidence.observe(
-        documented="kube-controller-manager --terminated-pod-gc-threshold bounds the number of terminated pods",
+        documented=f"{KCM} {THRESHOLD_FLAG} bounds the number of terminated pods (default {DEFAULT_THRESHOLD})",
         observed={
-            "flag on the running kube-controller-manager": given or "(not set: the default applies)",
-            "kube-controller-manager --help": help_text,
+            f"flag on the running {KCM}": given or "(not set: the default applies)",
+            f"{KCM} --help": help_text,
+            "default": default,
             "effective threshold": effective,
             "terminated pods in the cluster now": terminated,
         },
+        controller_manager=f"kube-system/{pod.metadata.name} on {pod.spec.node_name}, image {container.image}",
+        image_ids={"running": running_image, "--help pod": help_image},
+        controller_manager_pods=seen,
         controller_manager_flags=flags,
     )
-    assert "--terminated-pod-gc-threshold" in help_text, "the running kube-controller-manager has no such setting"
-    assert default == DEFAULT_THRESHOLD, f"default threshold {default}, not {DEFAULT_THRESHOLD}"
+    assert help_text, f"the running {KCM} has no {THRESHOLD_FLAG} setting (not in its --help)"
+    assert default == DEFAULT_THRESHOLD, f"default threshold {default}, not {DEFAULT_THRESHOLD}: {help_text!r}"
     evidence.not_applicable(
         f"the setting exists (effective threshold {effective}, {terminated} terminated pods now); exercising it "
         "needs more terminated pods than the threshold cluster-wide or lowering it for the whole cluster, which "
         "would delete other scenarios' terminated pods"
     )
+
+
+KCM = "kube-controller-manager"
+THRESHOLD_FLAG = "--terminated-pod-gc-threshold"
+#: How long a kube-controller-manager that exists but does not run (its static pod restarting) is waited for.
+KCM_START_WAIT = 90.0
+
+
+def running_controller_manager(core: client.CoreV1Api) -> tuple[client.V1Pod | None, dict[str, str]]:
+    """The kube-controller-manager pod that runs now (fixtures/control_plane.py: ``running_pod``) and every one seen
+    (name: state). None when kube-system has none at all (a managed control plane); while some exist and none runs,
+    waited for up to ``KCM_START_WAIT`` s, then the precondition fails: the control plane is down, not the claim."""
+    deadline = time.monotonic() + KCM_START_WAIT
+    while True:
+        found = core.list_namespaced_pod("kube-system", label_selector=f"component={KCM}").items
+        seen = {
+            p.metadata.name: f"{pods.describe(p)} on {p.spec.node_name}"
+            + (", being deleted" if p.metadata.deletion_timestamp else "")
+            for p in found
+        }
+        chosen = control_plane.running_pod(found, KCM)
+        if chosen is not None or not found:
+            return chosen, seen
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"precondition: no {KCM} pod has run for {KCM_START_WAIT:.0f} s: {seen}")
+        time.sleep(2)
 
 
 @pytest.mark.claim("GC-ORPHAN-PODS")

@@ -509,6 +509,7 @@ def test_force_delete_removes_the_pod_at_once(
 
 
 @pytest.mark.claim("TERM-SIDECARS-LAST-REVERSE-ORDER")
+@pytest.mark.since("1.29", "sidecar containers (restartable init containers, SidecarContainers beta and on by default)")
 def test_sidecars_get_term_after_main_containers_in_reverse_order(
     core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
 ) -> None:
