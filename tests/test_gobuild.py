@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from fixtures.nodeimage import gobuild
+from fixtures.nodeimage import gobuild, openapi
 
 UPSTREAM_GO_MOD = """module k8s.io/kubernetes
 
@@ -84,3 +86,38 @@ def test_image_list_parsing_skips_noise() -> None:
 def test_image_list_parsing_fails_on_no_images() -> None:
     with pytest.raises(ValueError):
         gobuild.parse_image_list("error: something went wrong\n")
+
+
+def test_openapi_inputs_are_the_tagged_packages(tmp_path: Path) -> None:
+    """Upstream's KUBE_OPENAPI_DIRS: a package with a ``// +k8s:`` line mentioning ``+k8s:openapi-gen=`` (any value),
+    outside ``_*``, ``.*`` and ``vendor``."""
+    files = {
+        "kube/pkg/apis/core/v1/doc.go": "// +k8s:openapi-gen=true\npackage v1\n",
+        "kube/pkg/apis/off/doc.go": "// +k8s:openapi-gen=false\npackage off\n",
+        "kube/pkg/apis/deepcopy/doc.go": "// +k8s:deepcopy-gen=package\npackage deepcopy\n",
+        "kube/pkg/prose/doc.go": "// see +k8s:openapi-gen=true in the docs\npackage prose\n",
+        "kube/vendor/x/doc.go": "// +k8s:openapi-gen=true\npackage x\n",
+        "kube/_output/y/doc.go": "// +k8s:openapi-gen=true\npackage y\n",
+        "api/doc.go": "// +k8s:openapi-gen=true\npackage api\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    roots = {"k8s.io/kubernetes": tmp_path / "kube", "k8s.io/api": tmp_path / "api"}
+    assert openapi.input_packages(roots) == [
+        "k8s.io/api",
+        "k8s.io/kubernetes/pkg/apis/core/v1",
+        "k8s.io/kubernetes/pkg/apis/off",
+    ]
+
+
+def test_openapi_violations_must_match_upstreams_list() -> None:
+    assert openapi.report_differences("a\nb\n", "b\na\n") == []
+    assert openapi.report_differences("a\nc\n", "a\nb\n") == ["+ c", "- b"]
+
+
+def test_openapi_is_generated_only_where_the_module_lacks_it(tmp_path: Path) -> None:
+    assert openapi.needed(tmp_path)
+    (tmp_path / openapi.GENERATED).parent.mkdir(parents=True)
+    (tmp_path / openapi.GENERATED).write_text("package openapi\n")
+    assert not openapi.needed(tmp_path)
