@@ -225,3 +225,15 @@ def test_since_compares_the_servers_minor(server: str, release: str, older: bool
 
     caps = Capabilities(False, False, False, [], [], None, server, {})
     assert caps.older_than(release) is older
+
+
+def test_a_kubelet_below_1_24_gets_the_systemd_cgroup_driver() -> None:
+    """kind v0.31 gives a kubelet older than 1.24 the cgroupfs driver; the node's containerd runs runc with systemd's
+    (a mismatch leaves every sandbox unstartable), so the rendered config sets systemd for it, and only for it."""
+    old = versions.Release("v1.23.17", "go1.20.14", "test", "test")
+    drivers = [p.get("cgroupDriver") for p in _kubelet_patches(kind.render_config(kind.DEFAULT_CONFIG, "img", old))]
+    assert "systemd" in drivers
+    for release in versions.RELEASES.values():
+        rendered = kind.render_config(kind.DEFAULT_CONFIG, "img", release)
+        set_here = any("cgroupDriver" in p for p in _kubelet_patches(rendered))
+        assert set_here == (release.minor_number < versions.KIND_SYSTEMD_SINCE), release.version
