@@ -10,8 +10,6 @@ accepts are server-side dry runs.
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -21,8 +19,7 @@ from kubernetes import client
 from fixtures import pods
 from fixtures.apicalls import raw_post, rejection
 from fixtures.evidence import Evidence
-
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+from fixtures.signatures import Kubectl
 
 TOTAL_LIMIT = 256 * 1024  # "256KB", read as 256 KiB
 

@@ -19,7 +19,6 @@ from kubernetes import client
 from fixtures import capabilities, pods
 from fixtures.evidence import Evidence
 from fixtures.images import push
-from fixtures.images.crane import crane_session
 from fixtures.images.layers import busybox_layer, marker_layer
 from fixtures.registry import witness
 from fixtures.registry.service import Registry, RegistrySet
@@ -250,8 +249,7 @@ def test_always_downloads_only_missing_layers(
             layers=(*shared, marker_layer(f"{tag} {repo}")), entrypoint=("/bin/sh", "-c", "cat /marker; echo")
         )
         push.push_spec(reg.push_host, repo, tag, spec, ca_cert=reg.ca_cert)
-    with crane_session(reg.push_host, reg.ca_cert) as crane:
-        manifests = {tag: crane.manifest(crane.access.ref(repo, tag)) for tag in ("one", "two")}
+    manifests = push.read_manifests(reg.push_host, repo, ("one", "two"), ca_cert=reg.ca_cert)
     layer_blobs = {tag: [layer["digest"] for layer in m["layers"]] for tag, m in manifests.items()}
     shared_blobs = set(layer_blobs["one"][:2])
     assert shared_blobs == set(layer_blobs["two"][:2]), layer_blobs  # same lower layers, same blobs

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,8 @@ from fixtures import pull_overlap as po
 from fixtures.evidence import Evidence
 from fixtures.nodes import Reconfigurable, schedulable
 from fixtures.registry.service import RegistrySet
+from fixtures.signatures import Exclusive, NodeExec
 
-Exclusive = Callable[[str], AbstractContextManager[None]]
 PULL_MODE = "k8sdc.io/pull-mode"
 NODE_ROLE = "k8sdc.io/node-role"
 MAX_PARALLEL = "the kubelet's maxParallelImagePulls setting"
@@ -304,7 +303,7 @@ def test_parallel_pulls_are_unlimited_by_default(
     push_image: Callable[..., str],
     exclusive: Exclusive,
     reconfigurable_node: Reconfigurable,
-    node_exec: po.NodeExec,
+    node_exec: NodeExec,
     tmp_path: Path,
     evidence: Evidence,
 ) -> None:
@@ -339,7 +338,7 @@ INVALID = {
 VALID = {"serializeImagePulls": True, "maxParallelImagePulls": 1}
 
 
-def restart_with(node_exec: po.NodeExec, node: str, original: str, values: dict[str, Any]) -> float:
+def restart_with(node_exec: NodeExec, node: str, original: str, values: dict[str, Any]) -> float:
     """Write ``values`` over the original config and restart the kubelet; returns when (epoch seconds)."""
     since = time.time() - 1
     config = yaml.safe_load(original) | values
@@ -348,7 +347,7 @@ def restart_with(node_exec: po.NodeExec, node: str, original: str, values: dict[
     return since
 
 
-def refused(node_exec: po.NodeExec, node: str, since: float, message: str, wait: float = 30) -> dict[str, Any]:
+def refused(node_exec: NodeExec, node: str, since: float, message: str, wait: float = 30) -> dict[str, Any]:
     """What the journal and systemd say once the kubelet logged ``message`` (or ``wait`` seconds passed): the
     journal lines, and systemd's view twice, 3 s apart (a kubelet that exits is restarted every second)."""
     deadline = time.monotonic() + wait
@@ -369,7 +368,7 @@ def refused(node_exec: po.NodeExec, node: str, since: float, message: str, wait:
 def test_kubelet_refuses_an_invalid_max_parallel_image_pulls(
     core: client.CoreV1Api,
     api_client: client.ApiClient,
-    node_exec: po.NodeExec,
+    node_exec: NodeExec,
     exclusive: Exclusive,
     reconfigurable_node: Reconfigurable,
     evidence: Evidence,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections.abc import Callable
 from typing import Any, cast
@@ -22,10 +21,8 @@ from kubernetes.client.rest import ApiException
 
 from fixtures import explain, pods
 from fixtures.evidence import Evidence
+from fixtures.signatures import Kubectl, NodeExec
 from fixtures.waits import WaitTimeout, wait_for
-
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
-NodeExec = Callable[[str, list[str]], str]
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 MIB = 1024 * 1024

@@ -9,7 +9,6 @@ so nothing runs.
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from collections.abc import Callable
@@ -23,9 +22,8 @@ from fixtures import pods
 from fixtures.apicalls import raw_post, rejection
 from fixtures.capabilities import Capabilities
 from fixtures.evidence import Evidence
+from fixtures.signatures import Kubectl
 from fixtures.waits import WaitTimeout, wait_for
-
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 # The pods of the doc's selector examples (app=gem-account, app=gem-battle-blue, …), plus one without the app label.
 GEM_PODS: dict[str, dict[str, str]] = {

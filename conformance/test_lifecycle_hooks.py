@@ -10,11 +10,9 @@ with microsecond timestamps on the host's clock; and through the API (events, co
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -28,14 +26,10 @@ from fixtures import explain, pods
 from fixtures.apicalls import rejection
 from fixtures.evidence import Evidence
 from fixtures.hook_recorder import TCP_PORT, HookRecorder, Record
-from fixtures.images import layers, push
 from fixtures.nodes import Reconfigurable
+from fixtures.signatures import Exclusive, Kubectl, NodeExec
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout, wait_for
-
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
-NodeExec = Callable[[str, list[str]], str]
-Exclusive = Callable[[str], AbstractContextManager[None]]
 
 #: The kubelet's one-off extension when preStop is still running at the end of the grace period (doc 003, pod
 #: termination step 1; pkg/kubelet/kuberuntime/kuberuntime_container.go minimumGracePeriodInSeconds).
@@ -208,19 +202,6 @@ def first_at(records: list[Record]) -> float | None:
 def node_ready(core: client.CoreV1Api, node: str) -> bool:
     conditions = core.read_node(node).status.conditions or []
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
-
-
-@pytest.fixture(scope="session")
-def shellless_image(push_image: Callable[..., str]) -> str:
-    """An image with no shell and no ``sleep``: only our static ``pause`` (exits on TERM)."""
-    from fixtures.nodeimage.components import build_pause
-
-    binary = build_pause()
-    data = binary.read_bytes()
-    layer = layers.cached_layer(
-        "pause-only", layers.digest_of(data)[7:23], lambda: [layers.regular("pause", data, 0o755)], "pause-only layer"
-    )
-    return push_image("hooks-pause-only", push.ImageSpec(layers=(layer,), entrypoint=("/pause",), env={}))
 
 
 # =========================================================================== the hooks

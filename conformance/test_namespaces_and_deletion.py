@@ -8,7 +8,6 @@ label, all at once, or with their namespace.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,9 +21,9 @@ from kubernetes.client.rest import ApiException
 from fixtures import cleanup, pods
 from fixtures.evidence import Evidence
 from fixtures.plugin import MANAGED_BY, RUN_LABEL
+from fixtures.signatures import Kubectl
 from fixtures.waits import WaitTimeout, wait_for
 
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 NamespaceMaker = Callable[..., str]
 
 

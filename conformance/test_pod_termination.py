@@ -10,7 +10,6 @@ exit or KILL -> removal.
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,11 +24,11 @@ from fixtures import termination as term
 from fixtures.evidence import Evidence
 from fixtures.nodes import Reconfigurable
 from fixtures.registry.service import RegistrySet
+from fixtures.signatures import Kubectl
 from fixtures.termination import LogFollower, PodRecorder
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout, wait_for
 
-Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 #: The kubelet's minimum time between the end of preStop (or a preStop that ran out of time) and KILL
 #: (pkg/kubelet/kuberuntime/kuberuntime_container.go, minimumGracePeriodInSeconds).
 KUBELET_MIN_GRACE = 2.0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,8 +33,8 @@ from fixtures.images import push
 from fixtures.nodes import Node, Reconfigurable
 from fixtures.registry import witness
 from fixtures.registry.service import RegistrySet, unrelated_name
+from fixtures.signatures import Exclusive
 
-Exclusive = Callable[[str], AbstractContextManager[None]]
 PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
 NEVER_PULL = {"ErrImageNeverPull"}
 KUBELET_ROOT = "/var/lib/kubelet"  # the kubelet's --root-dir default; kind does not change it

@@ -1,0 +1,79 @@
+"""Layers you can see: scenarios ask fixtures and never reach into the infrastructure; the build and cluster layers
+never depend on the pytest layer above them. Imports are read from the source (function-level ones included)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+#: What a scenario must not import: processes, Docker and kind, the host set-up, the node-image build, crane.
+INFRASTRUCTURE = (
+    "subprocess",
+    "docker",
+    "fixtures.cluster",
+    "fixtures.host",
+    "fixtures.nodeimage",
+    "fixtures.images.crane",
+    "fixtures.images.forge",
+    "fixtures.errors",
+)
+#: The lower layers (host set-up, node-image build, cluster lifecycle) and what they must never import: the pytest
+#: plugins, the scenarios, the reports.
+LOWER = ("fixtures/host", "fixtures/nodeimage", "fixtures/cluster")
+HIGHER = ("fixtures.plugin", "fixtures.verdicts", "conformance", "reports")
+#: Fixture signatures are named once, in fixtures/signatures.py.
+SIGNATURES = ("Kubectl", "NodeExec", "Exclusive")
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports (``from fixtures import pods`` counts as ``fixtures.pods``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def _sources(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (REPO / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _sources("conformance"), ids=lambda p: p.name)
+def test_scenarios_ask_fixtures_not_infrastructure(path: Path) -> None:
+    reached = sorted(m for m in imports(path) if _within(m, INFRASTRUCTURE))
+    assert not reached, f"{path.relative_to(REPO)} imports infrastructure: {reached} (ask a fixture instead)"
+
+
+@pytest.mark.parametrize("path", _sources(*LOWER), ids=lambda p: str(p.relative_to(REPO)))
+def test_lower_layers_do_not_import_higher_ones(path: Path) -> None:
+    reached = sorted(m for m in imports(path) if _within(m, HIGHER))
+    assert not reached, f"{path.relative_to(REPO)} imports a higher layer: {reached}"
+
+
+def test_fixture_signatures_are_named_once() -> None:
+    defined = {
+        (str(path.relative_to(REPO)), target.id)
+        for path in _sources("conformance", "fixtures")
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in SIGNATURES
+    }
+    assert defined == {("fixtures/signatures.py", name) for name in SIGNATURES}
+
+
+def test_the_check_sees_an_infrastructure_import(tmp_path: Path) -> None:
+    """The scan itself can fail: a scenario that spells subprocess or kind is caught."""
+    scenario = tmp_path / "test_x.py"
+    scenario.write_text("import subprocess\nfrom fixtures.cluster import kind\n\ndef f():\n    import docker\n")
+    assert {"subprocess", "fixtures.cluster.kind", "docker"} <= imports(scenario)
