@@ -161,24 +161,30 @@ def test_only_services_existing_at_container_creation_are_injected(
     environment variables." The Service is created while the pod's first container runs; a container without the
     variable exits and is replaced, one with it stays: so the first container must exit, and its successor stay.
     """
-    script = "if env | grep '^BAR_SERVICE_HOST='; then sleep 3600; fi; echo BAR_SERVICE_HOST=absent; sleep 1; exit 1"
+    script = "if env | grep '^BAR_SERVICE_HOST='; then sleep 3600; fi; echo BAR_SERVICE_HOST=absent; sleep 5; exit 1"
     pod = pods.command_pod("late", busybox_image, ["sh", "-c", script])
     pod.spec.restart_policy = "OnFailure"
+    # the exited container's output travels in its pod status (lastState.terminated.message), read in the same
+    # object as the restart count, rather than by a second request for the previous container's log
+    pod.spec.containers[0].termination_message_policy = "FallbackToLogsOnError"
     core.create_namespaced_pod(namespace, pod)
     pods.wait_pod(core, namespace, "late", lambda p: p.status.phase == "Running", 120, "to run")
     bar_ip = service(core, namespace, "bar")
 
     def replaced(p: client.V1Pod) -> bool:
-        return any(cs.restart_count >= 1 and cs.state.running for cs in p.status.container_statuses or [])
+        return any(
+            cs.restart_count >= 1 and cs.state.running and cs.last_state.terminated
+            for cs in p.status.container_statuses or []
+        )
 
     try:
         final = pods.wait_pod(core, namespace, "late", replaced, 120, "to replace its first container")
     except WaitTimeout as exc:
         final = exc.last
-    restarts = final.status.container_statuses[0].restart_count
-    first = (
-        pods.parse_env(pods.logs(core, namespace, "late", previous=True)).get("BAR_SERVICE_HOST") if restarts else None
-    )
+    status = final.status.container_statuses[0]
+    restarts = status.restart_count
+    exited = status.last_state.terminated if status.last_state else None
+    first = pods.parse_env(exited.message or "").get("BAR_SERVICE_HOST") if exited else None
     current = pods.parse_env(pods.logs(core, namespace, "late")).get("BAR_SERVICE_HOST")
     evidence.observe(
         documented={"container created before the Service": "absent", "containers created after": bar_ip},
