@@ -734,10 +734,10 @@ def test_http_handler_is_sent_by_the_kubelet(
     """ "HTTP - Executes an HTTP request against a specific endpoint on the Container." "httpGet and tcpSocket are
     executed by the kubelet process, exec in the container." A shell-less container (only ``pause``) has a postStart
     httpGet with no host (the pod's IP), port 8080: a recorder started before it in the same pod logs the request's
-    source address and User-Agent. It comes from the node, not from the pod, with User-Agent
-    kube-lifecycle/<version>. The node's addresses are those a hostNetwork pod on that node sees (any of its
-    interfaces may be the source: the pod network's gateway on a ptp CNI)."""
-    from fixtures.hook_recorder import PORT, recorder_first
+    source address and User-Agent. It comes from the node, not from the pod, with the kubelet's User-Agent
+    kube-lifecycle/<version> (a plain Go client's before 1.26). The node's addresses are those a hostNetwork pod on
+    that node sees (any of its interfaces may be the source: the pod network's gateway on a ptp CNI)."""
+    from fixtures.hook_recorder import PORT, kubelet_hook_agent, recorder_first
 
     hook = client.V1LifecycleHandler(http_get=client.V1HTTPGetAction(port=PORT, path="/cgi-bin/hook/from-kubelet"))
     main = client.V1Container(name="main", image=shellless_image, lifecycle=lifecycle(post_start=hook))
@@ -749,6 +749,7 @@ def test_http_handler_is_sent_by_the_kubelet(
         core, namespace, running.spec.node_name, busybox_image
     )
     version = client.VersionApi(core.api_client).get_code()
+    agent = kubelet_hook_agent(version.major, version.minor)
     observed = {
         "source address": got[0].remote,
         "pod IP": running.status.pod_ip,
@@ -757,14 +758,12 @@ def test_http_handler_is_sent_by_the_kubelet(
         "requests": len(got),
     }
     evidence.observe(
-        documented="the request comes from the kubelet (node address, kube-lifecycle User-Agent)", observed=observed
+        documented=f"the request comes from the kubelet (node address, User-Agent {agent})", observed=observed
     )
     assert got[0].remote != running.status.pod_ip and got[0].remote in node_addresses, (
         f"not sent from the node: {observed}"
     )
-    assert got[0].user_agent == f"kube-lifecycle/{version.major}.{version.minor.rstrip('+')}", (
-        f"not the kubelet's User-Agent: {observed}"
-    )
+    assert got[0].user_agent == agent, f"not the kubelet's User-Agent ({agent}): {observed}"
 
 
 @pytest.mark.claim("HOOK-TCPSOCKET")
@@ -1049,11 +1048,16 @@ def test_hook_output_is_not_in_pod_events(
     core: client.CoreV1Api, namespace: str, busybox_image: str, evidence: Evidence
 ) -> None:
     """ "The logs for a hook handler are not exposed in Pod events." Two postStart exec hooks print a marker: one
-    succeeds, one fails (``exit 1``). Neither marker may appear in the pods' events (nor in the container logs)."""
+    succeeds, one fails (``exit 1``). Neither marker may appear in the pods' events (nor in the container logs). The
+    hooks assemble their marker as they run (printf), so an event that quotes the hook's command does not hold it:
+    only one that carries the hook's output does."""
     tag = uuid.uuid4().hex[:8]
     ok_marker, bad_marker = f"MARKER-OK-{tag}", f"MARKER-BAD-{tag}"
-    ok = shell("main", busybox_image, IDLE, lifecycle=lifecycle(post_start=exec_handler(f"echo {ok_marker}")))
-    bad = shell("main", busybox_image, IDLE, lifecycle=lifecycle(post_start=exec_handler(f"echo {bad_marker}; exit 1")))
+    printed = "printf 'MARKER-%s-%s\\n' {} " + tag
+    ok = shell("main", busybox_image, IDLE, lifecycle=lifecycle(post_start=exec_handler(printed.format("OK"))))
+    bad = shell(
+        "main", busybox_image, IDLE, lifecycle=lifecycle(post_start=exec_handler(printed.format("BAD") + "; exit 1"))
+    )
     core.create_namespaced_pod(namespace, make_pod("hook-ok", [ok]))
     core.create_namespaced_pod(namespace, make_pod("hook-bad", [bad]))
     pods.wait_running(core, namespace, "hook-ok", 60)

@@ -443,6 +443,11 @@ def test_only_the_auths_section_is_used(
 
 @pytest.mark.claim("PRIV-CRED-PROVIDER-PLUGIN", "PRIV-VENDOR-EXTENSIONS")
 @pytest.mark.needs("reconfigurable", "second_node")
+@pytest.mark.since(
+    "1.26",
+    "the kubelet's credential-provider plugins as the suite configures and answers them (kubelet.config.k8s.io/v1 and "
+    "credentialprovider.kubelet.k8s.io/v1, GA in 1.26; KubeletCredentialProviders was alpha and off before 1.24)",
+)
 def test_credential_provider_plugin_supplies_credentials(
     core: client.CoreV1Api,
     namespace: str,

@@ -94,3 +94,32 @@ def test_another_default_is_read_as_it_is() -> None:
     gone = HELP.replace(FLAG, "--other-threshold")
     assert control_plane.flag_help(gone, FLAG) == ""
     assert control_plane.flag_help(HELP, "--terminated-pod-gc") == ""  # a prefix is not the flag
+
+
+PODGC_LOG = "\n".join(
+    (
+        'I1202 03:48:01.100000 1 gc_controller.go:182] "Found orphaned Pod assigned to the Node, deleting."'
+        ' pod="ns1/orphan" node="k8sdc-ghost-1"',
+        'I1202 03:48:01.200000 1 gc_controller.go:78] "PodGC is force deleting Pod" pod="ns1/orphan"',
+        'I1202 03:48:01.300000 1 gc_controller.go:186] "Forced deletion of orphaned Pod succeeded" pod="ns1/orphan"',
+        'I1202 03:48:02.000000 1 gc_controller.go:316] "Forced deletion of unscheduled terminating Pod succeeded"'
+        ' logger="pod-garbage-collector-controller" pod="ns2/unbound-held"',
+        'I1202 03:48:03.000000 1 gc_controller.go:264] "Forced deletion of orphaned Pod succeeded"'
+        ' logger="pod-garbage-collector-controller" pod="ns1/orphan-2"',
+        'I1202 03:48:04.000000 1 replica_set.go:676] "Finished syncing" logger="replicaset-controller"'
+        ' kind="ReplicaSet" key="ns1/orphan"',
+    )
+)
+
+
+def test_podgc_deletions_are_read_from_the_controller_managers_log() -> None:
+    """The lines of v1.23's and v1.35's log formats that record PodGC deleting a pod, and only that pod's: another
+    pod whose name starts alike, a line that only finds the orphan, another controller's line name no deletion."""
+    orphan = control_plane.podgc_deletions(PODGC_LOG, "ns1", "orphan")
+    assert [line.split("] ")[1].split('"')[1] for line in orphan] == [
+        "PodGC is force deleting Pod",
+        "Forced deletion of orphaned Pod succeeded",
+    ]
+    assert len(control_plane.podgc_deletions(PODGC_LOG, "ns2", "unbound-held")) == 1
+    assert control_plane.podgc_deletions(PODGC_LOG, "ns2", "orphan") == []
+    assert control_plane.podgc_deletions(PODGC_LOG, "ns1", "orphan-3") == []
