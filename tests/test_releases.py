@@ -237,3 +237,24 @@ def test_a_kubelet_below_1_24_gets_the_systemd_cgroup_driver() -> None:
         rendered = kind.render_config(kind.DEFAULT_CONFIG, "img", release)
         set_here = any("cgroupDriver" in p for p in _kubelet_patches(rendered))
         assert set_here == (release.minor_number < versions.KIND_SYSTEMD_SINCE), release.version
+
+
+def test_a_kubeadm_below_1_25_gets_the_kubelet_patches_as_flags() -> None:
+    """kubeadm applies kubeletconfiguration patches from 1.25 on and silently ignores them before: there, worker2's
+    patch (serializeImagePulls: false, maxParallelImagePulls: 2) becomes a kubelet flag, leaving out the setting
+    that kubelet lacks (maxParallelImagePulls, 1.27); from 1.25 the patch directory alone carries it."""
+
+    def extra_args(release: versions.Release) -> list[dict[str, str]]:
+        found = []
+        for node in kind.render_config(kind.DEFAULT_CONFIG, "img", release)["nodes"]:
+            for patch in node.get("kubeadmConfigPatches", []):
+                doc = yaml.safe_load(patch)
+                if doc.get("kind") == "JoinConfiguration" and "kubeletExtraArgs" in doc.get("nodeRegistration", {}):
+                    found.append(doc["nodeRegistration"]["kubeletExtraArgs"])
+        return found
+
+    old = versions.Release("v1.23.17", "go1.20.14", "test", "test")
+    assert extra_args(old) == [{"serialize-image-pulls": "false"}]
+    for release in versions.RELEASES.values():
+        expected = [{"serialize-image-pulls": "false"}] if release.minor_number < 25 else []
+        assert extra_args(release) == expected, release.version
