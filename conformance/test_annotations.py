@@ -17,7 +17,7 @@ import pytest
 from kubernetes import client
 
 from fixtures import pods
-from fixtures.apicalls import STRICT_VALIDATION, raw_post, rejection
+from fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, raw_post, rejection
 from fixtures.evidence import Evidence
 from fixtures.signatures import Kubectl
 
@@ -159,12 +159,8 @@ def test_annotation_keys_are_unique_and_without_special_characters(
     accepted_keys = ["my-annotation", "my_annotation", "deployment.kubernetes.io/revision", "example.com/Owner.Name"]
     observed_refused = {case: outcome(annotated(core, namespace, {key: "v"})) for case, key in refused_keys.items()}
     observed_accepted = {key: outcome(annotated(core, namespace, {key: "v"})) for key in accepted_keys}
-    manifest = (
-        b'{"apiVersion": "v1", "kind": "ConfigMap",'
-        b' "metadata": {"name": "twice", "annotations": {"my-annotation": "one", "my-annotation": "two"}}}'
-    )
-    path = f"/api/v1/namespaces/{namespace}/configmaps"
-    default = raw_post(api_client, path, manifest, [("dryRun", "All")])
+    manifest = key_twice_configmap("annotations", "my-annotation", "one", "two")
+    default = dry_run_configmap(api_client, namespace, manifest)
     stored = default[1].get("metadata", {}).get("annotations") if default[0] == 201 else None
     evidence.attach("keys with special characters", observed_refused)
     evidence.observe(
@@ -190,12 +186,8 @@ def test_strict_field_validation_refuses_an_annotation_key_given_twice(
 ) -> None:
     """ "Annotation keys must be unique." A manifest naming an annotation key twice is refused (400, duplicate
     field) when the client asks for strict field validation."""
-    manifest = (
-        b'{"apiVersion": "v1", "kind": "ConfigMap",'
-        b' "metadata": {"name": "twice", "annotations": {"my-annotation": "one", "my-annotation": "two"}}}'
-    )
-    path = f"/api/v1/namespaces/{namespace}/configmaps"
-    status, body, _ = raw_post(api_client, path, manifest, [("dryRun", "All"), ("fieldValidation", "Strict")])
+    manifest = key_twice_configmap("annotations", "my-annotation", "one", "two")
+    status, body, _ = dry_run_configmap(api_client, namespace, manifest, strict=True)
     evidence.observe(
         documented="a manifest with the annotation key twice is refused under fieldValidation=Strict",
         observed={"status": status, "message": body.get("message")},

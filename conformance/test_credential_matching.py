@@ -12,7 +12,7 @@ The documents' ``my-registry.io`` and ``kubernetes.io`` are the registry's ``my-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from kubernetes import client
@@ -38,26 +38,36 @@ def alice(pattern: str) -> tuple[Entry, ...]:
     return (Entry(pattern, "alice"),)
 
 
+#: ``run_rows(rows) -> results``: every row's secret and pod created in the test's namespace, the outcomes and the
+#: registry's witness read, the rows attached as evidence.
+RowRunner = Callable[[Sequence[Row]], list[cm.RowResult]]
+
+
 @pytest.fixture
 def kubelet_log(caps: Capabilities, request: pytest.FixtureRequest) -> NodeExec | None:
     """Node commands where the nodes are reachable (the kubelet's log says which pods it pulled for without their
-    pull secret, credential_matrix.secret_race_pods), else None."""
+    pull secret, credential_matrix.secret_race_pods, and which keys it dropped), else None."""
     return request.getfixturevalue("node_exec") if caps.node_access else None
 
 
+@pytest.fixture
 def run_rows(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
     run_id: str,
     evidence: Evidence,
-    rows: Sequence[Row],
-    node_exec: NodeExec | None = None,
-) -> list[cm.RowResult]:
-    prepared = cm.prepare(registries.auth, run_id, rows)
-    results = cm.evaluate(core, namespace, registries.auth, prepared, node_exec=node_exec)
-    evidence.attach("rows", [r.evidence() for r in results])
-    return results
+    kubelet_log: NodeExec | None,
+) -> RowRunner:
+    """The rows of one test, run against the auth registry in the test's namespace."""
+
+    def run(rows: Sequence[Row]) -> list[cm.RowResult]:
+        prepared = cm.prepare(registries.auth, run_id, rows)
+        results = cm.evaluate(core, namespace, registries.auth, prepared, node_exec=kubelet_log)
+        evidence.attach("rows", [r.evidence() for r in results])
+        return results
+
+    return run
 
 
 def check_rows(claim: str, results: Sequence[cm.RowResult], evidence: Evidence) -> None:
@@ -109,17 +119,10 @@ PATH_PREFIX_ROWS = (
 
 
 @pytest.mark.claim("GLOB-PATH-PREFIX")
-def test_auths_keys_match_path_prefixes(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    kubelet_log: NodeExec | None,
-) -> None:
+def test_auths_keys_match_path_prefixes(run_rows: RowRunner, evidence: Evidence) -> None:
     """GLOB-PATH-PREFIX: "Kubernetes 允许 glob URLs 以及前缀匹配的路径": the key ``R/images`` covers ``R/images``,
     ``R/images/my-image`` and ``R/images/another-image``, not ``R/other/img`` (``R/images-extra/x`` recorded)."""
-    results = run_rows(core, namespace, registries, run_id, evidence, PATH_PREFIX_ROWS, kubelet_log)
+    results = run_rows(PATH_PREFIX_ROWS)
     check_rows("GLOB-PATH-PREFIX", results, evidence)
 
 
@@ -156,19 +159,12 @@ LABEL_COUNT_ROWS = (
 
 
 @pytest.mark.claim("GLOB-HOST-LABEL-COUNT")
-def test_a_glob_matches_one_subdomain_per_star_dot(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    kubelet_log: NodeExec | None,
-) -> None:
+def test_a_glob_matches_one_subdomain_per_star_dot(run_rows: RowRunner, evidence: Evidence) -> None:
     """GLOB-HOST-LABEL-COUNT (001): "匹配的子域名数量必须等于 glob 模式(*.)的数量": ``*.kubernetes.io`` matches
     abc.kubernetes.io but not kubernetes.io; ``*.*.kubernetes.io`` matches abc.def.kubernetes.io but not
     abc.kubernetes.io; ``prefix.*.io`` matches prefix.kubernetes.io; ``*-good.kubernetes.io`` matches
     prefix-good.kubernetes.io. Asserted in the English meaning; the zh text as written is recorded per row."""
-    results = run_rows(core, namespace, registries, run_id, evidence, LABEL_COUNT_ROWS, kubelet_log)
+    results = run_rows(LABEL_COUNT_ROWS)
     check_rows("GLOB-HOST-LABEL-COUNT", results, evidence)
 
 
@@ -184,18 +180,11 @@ EXAMPLE_001_ROWS = (
 
 
 @pytest.mark.claim("GLOB-EXAMPLE-001")
-def test_example_of_001(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    kubelet_log: NodeExec | None,
-) -> None:
+def test_example_of_001(run_rows: RowRunner, evidence: Evidence) -> None:
     """GLOB-EXAMPLE-001: with keys ``my-registry.io/images`` and ``*.my-registry.io/images``, my-registry.io/images,
     .../images/my-image, .../images/another-image and sub.my-registry.io/images/my-image match ("会匹配成功"), and
     a.sub.my-registry.io/images/my-image and a.b.sub.my-registry.io/images/my-image do not ("但这些不会匹配成功")."""
-    results = run_rows(core, namespace, registries, run_id, evidence, EXAMPLE_001_ROWS, kubelet_log)
+    results = run_rows(EXAMPLE_001_ROWS)
     check_rows("GLOB-EXAMPLE-001", results, evidence)
 
 
@@ -222,18 +211,11 @@ EXAMPLE_000_ROWS = (
 
 
 @pytest.mark.claim("GLOB-EXAMPLE-000")
-def test_example_of_000_and_002(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    kubelet_log: NodeExec | None,
-) -> None:
+def test_example_of_000_and_002(run_rows: RowRunner, evidence: Evidence) -> None:
     """GLOB-EXAMPLE-000 (000, 002): the key ``*my-registry.io/images`` matches my-registry.io/images,
     .../images/my-image, .../images/another-image, sub.my-registry.io/images/my-image and
     a.sub.my-registry.io/images/my-image ("例如下面的容器镜像名称会匹配成功")."""
-    results = run_rows(core, namespace, registries, run_id, evidence, EXAMPLE_000_ROWS, kubelet_log)
+    results = run_rows(EXAMPLE_000_ROWS)
     check_rows("GLOB-EXAMPLE-000", results, evidence)
 
 
@@ -255,24 +237,13 @@ SYNTAX_ROWS = (
 
 
 @pytest.mark.claim("GLOB-PATTERN-SYNTAX")
-def test_host_pattern_grammar(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    caps: Capabilities,
-    request: pytest.FixtureRequest,
-    kubelet_log: NodeExec | None,
-) -> None:
+def test_host_pattern_grammar(run_rows: RowRunner, evidence: Evidence, kubelet_log: NodeExec | None) -> None:
     """GLOB-PATTERN-SYNTAX (000, 002): "使用以下语法匹配根 URL": ``*``, ``?``, ``[...]``, ``[^...]`` with ``lo-hi``
     ranges and ``\\c`` escapes, each as an auths key for my-registry.test. Where the nodes are reachable, the
     kubelet's own log says which keys it dropped as invalid."""
-    results = run_rows(core, namespace, registries, run_id, evidence, SYNTAX_ROWS, kubelet_log)
-    if caps.node_access:
-        evidence.attach(
-            "kubelet: keys dropped as invalid", cm.kubelet_rejections(results, request.getfixturevalue("node_exec"))
-        )
+    results = run_rows(SYNTAX_ROWS)
+    if kubelet_log is not None:
+        evidence.attach("kubelet: keys dropped as invalid", cm.kubelet_rejections(results, kubelet_log))
     check_rows("GLOB-PATTERN-SYNTAX", results, evidence)
 
 
@@ -301,18 +272,11 @@ PORT_ROWS = (
 
 
 @pytest.mark.claim("GLOB-PATH-PREFIX")
-def test_ports_in_auths_keys(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    kubelet_log: NodeExec | None,
-) -> None:
+def test_ports_in_auths_keys(run_rows: RowRunner, evidence: Evidence) -> None:
     """GLOB-PATH-PREFIX: auths keys are URLs, so a key ``host:port`` matches images named ``host:port/...``
     (documents 000/002 name ports in keys; rows no document covers are recorded, not asserted). The nodes trust
     ``my-registry.test:443`` (fixtures/registry/shared.py: containerd's certs.d has a directory per host:port)."""
-    results = run_rows(core, namespace, registries, run_id, evidence, PORT_ROWS, kubelet_log)
+    results = run_rows(PORT_ROWS)
     check_rows("GLOB-PATH-PREFIX", results, evidence)
 
 
@@ -334,19 +298,12 @@ FALLBACK_ROWS = (
 
 
 @pytest.mark.claim("GLOB-SEQUENTIAL-FALLBACK")
-def test_every_matching_credential_is_tried_in_turn(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    kubelet_log: NodeExec | None,
-) -> None:
+def test_every_matching_credential_is_tried_in_turn(run_rows: RowRunner, evidence: Evidence) -> None:
     """GLOB-SEQUENTIAL-FALLBACK: "kubelet 为每个找到的凭据的镜像按顺序拉取" — with keys ``my-registry.io/images`` and
     ``my-registry.io/images/subpath``, "如果一个容器指定了要拉取的镜像 my-registry.io/images/subpath/my-image,
     并且其中一个失败,kubelet 将尝试从另一个身份验证源下载镜像". One key of the two has a wrong password: the pull
     still succeeds. With both wrong (control) nothing pulls, and the registry saw both users tried."""
-    results = run_rows(core, namespace, registries, run_id, evidence, FALLBACK_ROWS, kubelet_log)
+    results = run_rows(FALLBACK_ROWS)
     by_name = {r.row.name: r for r in results}
     observed = {
         name: {"pod": r.outcome, "authenticated": r.users, "refused (wrong password)": r.attempted}

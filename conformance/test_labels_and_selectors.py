@@ -19,7 +19,7 @@ import pytest
 from kubernetes import client
 
 from fixtures import pods
-from fixtures.apicalls import STRICT_VALIDATION, raw_post, rejection
+from fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
 from fixtures.capabilities import Capabilities
 from fixtures.evidence import Evidence
 from fixtures.signatures import Kubectl
@@ -133,12 +133,8 @@ def test_a_label_key_is_unique_on_an_object(
     core.create_namespaced_pod(namespace, held_pod("kubia", busybox_image, {"env": "prod"}))
     relabel = kubectl("label", "pods", "kubia", "-n", namespace, "env=debug", check=False)
     after_relabel = core.read_namespaced_pod("kubia", namespace).metadata.labels
-    manifest = (
-        b'{"apiVersion": "v1", "kind": "ConfigMap",'
-        b' "metadata": {"name": "twice", "labels": {"env": "prod", "env": "debug"}}}'
-    )
-    path = f"/api/v1/namespaces/{namespace}/configmaps"
-    default = raw_post(api_client, path, manifest, [("dryRun", "All")])
+    manifest = key_twice_configmap("labels", "env", "prod", "debug")
+    default = dry_run_configmap(api_client, namespace, manifest)
     observed = {
         "kubectl label env=debug (no --overwrite)": {
             "exit": relabel.returncode,
@@ -171,12 +167,8 @@ def test_strict_field_validation_refuses_a_label_key_given_twice(
 ) -> None:
     """ "On the same resource object, label keys must be unique." A manifest naming a label key twice is refused
     (400, duplicate field) when the client asks for strict field validation."""
-    manifest = (
-        b'{"apiVersion": "v1", "kind": "ConfigMap",'
-        b' "metadata": {"name": "twice", "labels": {"env": "prod", "env": "debug"}}}'
-    )
-    path = f"/api/v1/namespaces/{namespace}/configmaps"
-    status, body, _ = raw_post(api_client, path, manifest, [("dryRun", "All"), ("fieldValidation", "Strict")])
+    manifest = key_twice_configmap("labels", "env", "prod", "debug")
+    status, body, _ = dry_run_configmap(api_client, namespace, manifest, strict=True)
     evidence.observe(
         documented="a manifest with the label key twice is refused under fieldValidation=Strict",
         observed={"status": status, "message": body.get("message")},
