@@ -1,5 +1,6 @@
 """Sessions: ``conformance`` (cluster, scenarios, reports), ``tests`` (the project's own tests),
-``cluster -- up|down|status``, ``lint``."""
+``sensitivity`` (the self-test that misconfigures the suite's cluster on purpose), ``cluster -- up|down|status``,
+``lint``."""
 
 from __future__ import annotations
 
@@ -347,6 +348,20 @@ def matrix(session: nox.Session) -> None:
     severity = {0: 0, 1: 1, 4: 2}
     worst = max(codes.values(), key=lambda c: severity.get(c, 3))
     _exit_with(session, worst or (2 if built else 0))
+
+
+@nox.session(python=PYTHON)
+def sensitivity(session: nox.Session) -> None:
+    """``nox -s sensitivity -- [--profile ID ...] [--ci] [--batch] [--list]``: apply each deviation profile of
+    conformance/profiles.yaml to the suite's own cluster, run the scenarios of its areas, put the cluster back exactly,
+    and report per profile the claims that flipped as required, those that did not, and false alarms
+    (reports/out/<id>/sensitivity.json; the compliance report's Sensitivity section shows the last one). Never
+    against a cluster the suite did not create: $KUBECONFIG is set aside."""
+    _install(session)
+    os.environ.pop("KUBECONFIG", None)
+    _prepare_host(session, [])
+    _cluster_up(session, [])
+    _exit_with(session, _call(session, "python", "-m", "fixtures.sensitivity", *session.posargs, env=_env()))
 
 
 @nox.session(python=PYTHON)

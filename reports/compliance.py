@@ -94,6 +94,23 @@ I18N: dict[str, dict[str, str]] = {
         "pt": "Nenhuma afirmação diverge e nenhum teste falhou.",
     },
     "claims": {"en": "Claims", "zh": "声明", "pt": "Afirmações"},
+    "sensitivity": {"en": "Sensitivity", "zh": "灵敏度", "pt": "Sensibilidade"},
+    "sens_intro": {
+        "en": "Would this suite catch a broken cluster? The last self-test misconfigured the suite's own cluster on "
+        "purpose (nox -s sensitivity) and counted the verdicts that changed as they must:",
+        "zh": "本套件能否发现有问题的集群?最近一次自检(nox -s sensitivity)故意错误配置了套件自己的集群,"
+        "并统计了按预期改变的结论:",
+        "pt": "Este conjunto detectaria um cluster com defeito? O último autoteste desconfigurou de propósito o "
+        "cluster do próprio conjunto (nox -s sensitivity) e contou os veredictos que mudaram como deviam:",
+    },
+    "sens_none": {
+        "en": "No sensitivity self-test on record (nox -s sensitivity).",
+        "zh": "尚无灵敏度自检记录(nox -s sensitivity)。",
+        "pt": "Nenhum autoteste de sensibilidade registrado (nox -s sensitivity).",
+    },
+    "sens_profiles": {"en": "Profiles", "zh": "配置档", "pt": "Perfis"},
+    "sens_detected": {"en": "Detected flips", "zh": "检出的变化", "pt": "Mudanças detectadas"},
+    "sens_false": {"en": "False alarms", "zh": "误报", "pt": "Falsos alarmes"},
     "claims_total": {"en": "claims", "zh": "条声明", "pt": "afirmações"},
     "col_id": {"en": "Claim", "zh": "声明", "pt": "Afirmação"},
     "col_area": {"en": "Area", "zh": "领域", "pt": "Área"},
@@ -619,14 +636,40 @@ def _detail(
 # --------------------------------------------------------------------------- page
 
 
+def _sensitivity(sensitivity: Mapping[str, Any] | None, area_names: Mapping[str, str]) -> str:
+    """The last sensitivity self-test (fixtures/sensitivity): when and where, and per area the required verdict
+    changes it detected and the false alarms."""
+    if not sensitivity:
+        return f'<div class="muted">{_t("sens_none")}</div>'
+    required, detected = int(sensitivity.get("required") or 0), int(sensitivity.get("detected") or 0)
+    rate = f"{100 * detected / required:.0f}%" if required else "–"
+    head = (
+        f"<p>{_t('sens_intro')} <b>{detected}/{required} ({esc(rate)})</b>, {_t('sens_false')}: "
+        f"<b>{esc(sensitivity.get('false_alarms', 0))}</b> · {esc(sensitivity.get('finished', ''))} · "
+        f"{esc(sensitivity.get('cluster', ''))} (Kubernetes {esc(sensitivity.get('kubernetes', ''))})</p>"
+    )
+    rows = "".join(
+        f'<tr><td title="{esc(area_names.get(str(area), ""))}">{esc(area)}</td><td>{esc(row.get("profiles"))}</td>'
+        f"<td>{esc(row.get('detected'))}/{esc(row.get('required'))}</td><td>{esc(row.get('false_alarms'))}</td></tr>"
+        for area, row in _as_dict(sensitivity.get("areas")).items()
+    )
+    table = (
+        f'<table class="claims"><thead><tr><th>{_t("col_area")}</th><th>{_t("sens_profiles")}</th>'
+        f"<th>{_t('sens_detected')}</th><th>{_t('sens_false')}</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    return head + table
+
+
 def render(
     verdicts: Mapping[str, Any],
     run: Mapping[str, Any],
     catalogue: Mapping[str, Any],
     allure_links: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
+    sensitivity: Mapping[str, Any] | None = None,
 ) -> str:
     """The whole page as a string, from the parsed verdicts.json, run.json and claims.yaml; ``allure_links`` maps
-    claim IDs to their test results in the run's Allure report (:func:`reports.allure.claim_links`)."""
+    claim IDs to their test results in the run's Allure report (:func:`reports.allure.claim_links`);
+    ``sensitivity``: the last self-test's sensitivity.json (:func:`last_sensitivity`)."""
     allure_links = allure_links or {}
     documents: dict[str, Any] = {str(k): v for k, v in (catalogue.get("documents") or {}).items()}
     area_names: dict[str, str] = {str(k): str(v) for k, v in (catalogue.get("areas") or {}).items()}
@@ -726,6 +769,7 @@ def render(
 <div class="card"><h2>{_t("cluster")}</h2>{_run_info(run, verdicts, bool(allure_links))}</div>
 </section>
 <section class="card attn"><h2>{_t("attention")} ({len(attention)})</h2>{attn_html}</section>
+<section class="card" id="sensitivity"><h2>{_t("sensitivity")}</h2>{_sensitivity(sensitivity, area_names)}</section>
 <section id="claims">
 <div class="filters">
 <label>{_t("f_verdict")} <select id="f-verdict">{_t("all", "option", ' value=""')}{v_opts}</select></label>
@@ -756,5 +800,11 @@ def build(run_dir: Path, catalogue: Path | None = None) -> Path:
     run = _load_json(run_dir / "run.json")
     cat = load_catalogue(catalogue or catalogue_path_for(verdicts))
     out = run_dir / "compliance.html"
-    out.write_text(render(verdicts, run, cat, allure.claim_links(run_dir)), encoding="utf-8")
+    html_ = render(verdicts, run, cat, allure.claim_links(run_dir), last_sensitivity(run_dir.parent))
+    out.write_text(html_, encoding="utf-8")
     return out
+
+
+def last_sensitivity(reports_dir: Path) -> dict[str, Any] | None:
+    """The last sensitivity self-test's results (``<reports-dir>/latest-sensitivity/sensitivity.json``), if any."""
+    return _load_json(reports_dir / "latest-sensitivity" / "sensitivity.json") or None

@@ -887,3 +887,24 @@ def test_full_run_is_interactive_within_a_second(tmp_path: Path) -> None:
     shot = run_dir / "compliance.png"
     _chromium(tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1400,1000", url)
     assert shot.is_file()
+
+
+def test_the_sensitivity_section_shows_the_last_self_test(run_dir: Path, page: str) -> None:
+    """No self-test on record: the section says so. After one (reports/out/latest-sensitivity/sensitivity.json
+    beside the run), its detection per area, false alarms, date and cluster."""
+    assert 'id="sensitivity"' in page and "No sensitivity self-test on record" in page
+    last = run_dir.parent / "sensitivity-20261202-090000"
+    last.mkdir()
+    result = {
+        "cluster": "k8sdc", "kubernetes": "v1.35.4", "finished": "2026-12-02T09:30:00Z",
+        "required": 8, "detected": 7, "false_alarms": 1,
+        "areas": {"RC": {"profiles": 2, "required": 7, "detected": 7, "false_alarms": 0},
+                  "NS": {"profiles": 1, "required": 1, "detected": 0, "false_alarms": 1}},
+    }  # fmt: skip
+    (last / "sensitivity.json").write_text(json.dumps(result), encoding="utf-8")
+    (run_dir.parent / "latest-sensitivity").symlink_to(last.name)
+    section = compliance.build(run_dir).read_text(encoding="utf-8").split('id="sensitivity"', 1)[1]
+    section = section.split("</section>", 1)[0]
+    assert "<b>7/8 (88%)</b>" in section and "2026-12-02T09:30:00Z" in section
+    assert "k8sdc (Kubernetes v1.35.4)" in section
+    assert "<td>7/7</td><td>0</td>" in section and "<td>0/1</td><td>1</td>" in section

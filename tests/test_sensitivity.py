@@ -1,0 +1,158 @@
+"""fixtures/sensitivity without a cluster: the profile catalogue (every profile names real claims, one change, a
+verdict that is a flip), the edits a profile makes (flags, KubeletConfiguration), the journal a Ctrl-C leaves, and
+the scoring (a required flip missed, a change outside the profile counted as a false alarm)."""
+
+from __future__ import annotations
+
+import base64
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixtures import verdicts
+from fixtures.sensitivity import catalogue, changes, score
+
+CLAIMS = verdicts.load_catalogue(verdicts.DEFAULT_CATALOGUE)
+EXPECTATIONS = verdicts.load_expectations(verdicts.REPO_ROOT / "conformance/expected/1.35.yaml", CLAIMS)
+
+
+def test_the_committed_profiles_load_and_each_flip_changes_an_expected_verdict() -> None:
+    profiles = catalogue.load(catalogue.DEFAULT_PROFILES, CLAIMS)
+    assert profiles
+    for p in profiles:
+        assert score.not_flips(p, EXPECTATIONS, CLAIMS) == [], p.id
+        assert {CLAIMS[c].area for c in p.flips} <= set(p.runs), f"{p.id}: a flipped claim's area is not run"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{flips: {NO-SUCH-CLAIM: deviates}, restart: [kube-scheduler]}", "flips.NO-SUCH-CLAIM: no such claim"),
+        ("{flips: {NS-QUOTA-COMPUTE: broken}, restart: [kube-scheduler]}", "'broken' is not one of"),
+        ("{flips: {}}", "needs exactly one change"),
+        ("{restart: [etcd]}", "must list components of"),
+        ("{objects: [{kind: ClusterRoleBinding, metadata: {name: admin}}]}", "starting 'k8sdc-'"),
+        ("{apiserver-flags: {set: {v: 4}}}", "must map flag names"),
+    ],
+)
+def test_a_bad_profile_is_one_line_naming_where(tmp_path: Path, entry: str, message: str) -> None:
+    profile = {"id": "P1", "area": "NS", "title": "t", "why": "w", **yaml.safe_load(entry)}
+    path = tmp_path / "profiles.yaml"
+    path.write_text(yaml.safe_dump({"profiles": [profile]}))
+    with pytest.raises(catalogue.ProfileError, match=message) as info:
+        catalogue.load(path, CLAIMS)
+    assert str(info.value).startswith(f"{path}: profiles[0] (P1)")
+
+
+def test_runs_default_to_the_areas_of_the_flipped_claims(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        profiles:
+          - id: P1
+            area: NS
+            title: t
+            why: w
+            apiserver-flags: {append: {disable-admission-plugins: ResourceQuota}}
+            flips: {RC-OVERHEAD-SET-ON-POD: deviates}
+        """,
+    )
+    (p,) = catalogue.load(path, CLAIMS)
+    assert p.runs == ("NS", "RC")
+    assert p.change == catalogue.StaticPodFlags("kube-apiserver", {}, {"disable-admission-plugins": "ResourceQuota"})
+
+
+def profile(pid: str, change: catalogue.Change, runs: tuple[str, ...], **flips: str) -> catalogue.Profile:
+    return catalogue.Profile(pid, runs[0], "t", "w", change, {k.replace("_", "-"): v for k, v in flips.items()}, runs)
+
+
+def test_batches_keep_targets_and_areas_apart() -> None:
+    api = catalogue.StaticPodFlags("kube-apiserver", {"v": "2"})
+    kcm = catalogue.StaticPodFlags("kube-controller-manager", {"v": "2"})
+    a = profile("A", api, ("RC",))
+    b = profile("B", api, ("NS",))  # same component as A
+    c = profile("C", kcm, ("RC",))  # same area as A
+    d = profile("D", kcm, ("GC",))
+    assert [[p.id for p in g] for g in catalogue.batches([a, b, c, d])] == [["A", "D"], ["B", "C"]]
+
+
+MANIFEST = b"""\
+apiVersion: v1
+kind: Pod
+metadata: {name: kube-apiserver, namespace: kube-system}
+spec:
+  containers:
+  - name: kube-apiserver
+    command: [kube-apiserver, --enable-admission-plugins=NodeRestriction, --secure-port=6443]
+"""
+
+
+def test_flag_edits_append_to_a_list_and_replace_a_value() -> None:
+    new, command = changes.edit_flags(
+        MANIFEST,
+        {"secure-port": "7443"},
+        {"enable-admission-plugins": "AlwaysPullImages", "disable-admission-plugins": "RuntimeClass"},
+    )
+    assert command == [
+        "kube-apiserver",
+        "--secure-port=7443",
+        "--enable-admission-plugins=NodeRestriction,AlwaysPullImages",
+        "--disable-admission-plugins=RuntimeClass",
+    ]
+    assert yaml.safe_load(new)["spec"]["containers"][0]["command"] == command
+
+
+def test_kubelet_settings_merge_into_nested_mappings() -> None:
+    base = {"featureGates": {"A": True}, "serializeImagePulls": True, "kind": "KubeletConfiguration"}
+    merged = changes.merge(base, {"featureGates": {"B": False}, "serializeImagePulls": False})
+    assert merged == {"featureGates": {"A": True, "B": False}, "serializeImagePulls": False, "kind": base["kind"]}
+
+
+def test_the_journal_keeps_every_undo_step_on_disk_until_cleared(tmp_path: Path) -> None:
+    journal = changes.Journal(tmp_path / "sub" / "k8sdc.journal")
+    content = b"original bytes\n"
+    step = {"kind": "file", "node": "n", "path": "/f", "sha256": changes.sha256(content)}
+    journal.add({**step, "content": base64.b64encode(content).decode()})
+    journal.add({"kind": "object", "manifest": {"kind": "ClusterRoleBinding", "metadata": {"name": "k8sdc-x"}}})
+    again = changes.Journal(journal.path)  # what the next run reads after a Ctrl-C
+    assert [s["kind"] for s in again.steps()] == ["file", "object"]
+    assert base64.b64decode(again.steps()[0]["content"]) == content
+    again.clear()
+    assert journal.steps() == []
+
+
+def entry(verdict: str, reason: str = "") -> dict[str, str]:
+    return {"verdict": verdict, "reason": reason}
+
+
+def test_score_counts_detected_missed_and_false_alarms_in_the_profiles_areas_only() -> None:
+    p = profile(
+        "P",
+        catalogue.Restart(("kube-scheduler",)),
+        ("RC",),
+        RC_OVERHEAD_SET_ON_POD="deviates",
+        RC_SCHEDULING_TOLERATIONS_MERGE="deviates",
+    )
+    claims = {
+        "RC-OVERHEAD-SET-ON-POD": entry("deviates"),
+        "RC-SCHEDULING-TOLERATIONS-MERGE": entry("conforms"),  # missed
+        "RC-POD-USES-HANDLER": entry("error", "lookup broke"),  # outside the profile: a false alarm
+        "NS-QUOTA-COMPUTE": entry("deviates"),  # an area the profile does not run: not its false alarm
+        "RC-HANDLER-DNS-LABEL": entry("untested", verdicts.NOT_SELECTED_REASON),
+    }
+    result = score.ProfileResult(p)
+    score.score(result, claims, CLAIMS, EXPECTATIONS)
+    assert result.detected == {"RC-OVERHEAD-SET-ON-POD": "deviates"}
+    assert result.missed == {"RC-SCHEDULING-TOLERATIONS-MERGE": "conforms"}
+    assert result.false_alarms == {
+        "RC-POD-USES-HANDLER": {"expected": "conforms", "observed": "error", "reason": "lookup broke"}
+    }
+    assert score.rates([result]) == {"RC": {"profiles": 1, "required": 2, "detected": 1, "false_alarms": 1}}
