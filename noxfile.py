@@ -223,7 +223,8 @@ def tests(session: nox.Session) -> None:
     """The project's own tests and the conformance scenarios against the suite's own cluster (reports, the Allure
     report included, in reports/out/<run-id>/). Then, one after the other and never beside the timing scenarios:
     the tests marked ``alone`` (they start whole runs or measure wall time) and ``first_contact`` (the README's set-up
-    in fresh Debian containers), then the plain cluster's
+    in fresh Debian containers), the sensitivity self-test's CI subset (``nox -s sensitivity -- --ci --batch``), then
+    the plain cluster's
     (tests/test_plain_cluster.py: a subset through its kubeconfig), after which the plain cluster is removed, and last
     the oldest supported Kubernetes release's full run against its own expectations, on its own cluster (removed
     afterwards). The project's tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
@@ -246,6 +247,8 @@ def tests(session: nox.Session) -> None:
     if selecting:
         return
     session.run("pytest", "tests", "-m", "alone or first_contact", "-p", "no:xdist", env=_env())
+    # the sensitivity self-test's CI subset (conformance/profiles.yaml, ci: true) on the same cluster, alone too
+    _exit_with(session, _call(session, "python", "-m", "fixtures.sensitivity", "--ci", "--batch", env=_env()))
     session.run("python", "-m", "fixtures.cluster", "up", "--profile", "plain", env=_env())
     try:
         session.run("pytest", "tests", "-m", "plain_cluster", "-p", "no:xdist", env=_env())

@@ -204,10 +204,11 @@ def test_always_pull_images_admission_forces_pulls(
     exclusive: Callable[[str], AbstractContextManager[None]],
     evidence: Evidence,
 ) -> None:
-    """ "启用准入控制器 AlwaysPullImages" forces a pull. Our API server does not enable it, so a second kube-apiserver
-    with AlwaysPullImages added runs for the scenario (fixtures/admission.py). The image is on the node already: a
-    pod submitted with IfNotPresent through our API server runs it without asking the registry; the same pod
-    submitted through the second server is stored with Always, and the kubelet asks the registry."""
+    """ "启用准入控制器 AlwaysPullImages" forces a pull. The same pod is submitted through an API server without the
+    plugin and through one with it; the image is on the node already. Without it the pod keeps IfNotPresent and runs
+    without asking the registry; with it the pod is stored with Always and the kubelet asks the registry. Our API
+    server is the one without the plugin and a second kube-apiserver adds it for the scenario (fixtures/admission.py);
+    on a cluster whose own server enables AlwaysPullImages, ours is the one with it and the second one leaves it out."""
     reg = registries.open
     node = caps.schedulable_nodes[0]
     control_plane = core.list_node(label_selector="node-role.kubernetes.io/control-plane").items[0].metadata.name
@@ -229,15 +230,20 @@ def test_always_pull_images_admission_forces_pulls(
             "state": pods.describe(done),
         }
 
-    ours = submitted(core, "through-our-apiserver")
+    ours_has_it = "AlwaysPullImages" in (capabilities.admission_plugins(core) or [])
+    add, leave_out = ([], ["AlwaysPullImages"]) if ours_has_it else (["AlwaysPullImages"], [])
+    first = submitted(core, "through-our-apiserver")
     with (
         exclusive("second-apiserver"),
-        admission.second_apiserver(node_exec, api_client, control_plane, ["AlwaysPullImages"]) as second,
+        admission.second_apiserver(node_exec, api_client, control_plane, add, disable=leave_out) as second,
     ):
-        forced = submitted(client.CoreV1Api(second.api), "through-alwayspull")
+        other = submitted(client.CoreV1Api(second.api), "through-second-apiserver")
+    ours, forced = (other, first) if ours_has_it else (first, other)
+    where = ("a second API server, AlwaysPullImages left out", "our API server") if ours_has_it else (
+        "our API server", "a second API server, AlwaysPullImages added")  # fmt: skip
     evidence.observe(
         documented={"with AlwaysPullImages": {"stored imagePullPolicy": "Always", "registry asked": True}},
-        observed={"our API server (AlwaysPullImages off)": ours, "with AlwaysPullImages": forced},
+        observed={f"without AlwaysPullImages ({where[0]})": ours, f"with AlwaysPullImages ({where[1]})": forced},
         second_apiserver={"url": second.url, "--enable-admission-plugins": second.admission_plugins},
         node=node,
     )
