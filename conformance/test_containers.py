@@ -12,6 +12,7 @@ import pytest
 from kubernetes import client
 
 from fixtures import pods
+from fixtures.apicalls import must_be_accepted
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.waits import wait_for
@@ -55,7 +56,14 @@ def test_changing_the_image_replaces_the_container(
     pod = pods.command_pod("replaced", first, ["sh", "-c", "cat /marker; echo; sleep 3600"])
     core.create_namespaced_pod(namespace, pod)
     before = pods.wait_running(core, namespace, "replaced").status.container_statuses[0]
-    core.patch_namespaced_pod("replaced", namespace, {"spec": {"containers": [{"name": "main", "image": second}]}})
+    must_be_accepted(
+        lambda: core.patch_namespaced_pod(
+            "replaced", namespace, {"spec": {"containers": [{"name": "main", "image": second}]}}
+        ),
+        evidence,
+        documented="a new container: new container ID and image, restart count up",
+        what="a new image for the running pod's container",
+    )
 
     def swapped(p: client.V1Pod) -> bool:
         cs = p.status.container_statuses[0]

@@ -15,6 +15,7 @@ import pytest
 from kubernetes import client
 
 from fixtures import capabilities, pods
+from fixtures.apicalls import must_be_accepted
 from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.nodes import Node, tag_image, untag_image
@@ -74,7 +75,15 @@ def test_no_tag_means_latest(
     repo = f"{run_id}/notag"
     pushed(reg, repo, "latest", "latest")
     since = datetime.now(UTC)
-    done, out = pods.run_to_completion(core, namespace, marker_pod("notag", reg.image(repo), "Always"))
+    pod = marker_pod("notag", reg.image(repo), "Always")
+    must_be_accepted(
+        lambda: core.create_namespaced_pod(namespace, pod),
+        evidence,
+        documented="the registry is asked for tag latest",
+        what=f"a pod with the image {reg.image(repo)} (no tag)",
+    )
+    done = pods.wait_terminal(core, namespace, "notag", 120)
+    out = pods.logs(core, namespace, "notag")
     asked = {r.reference for r in witness.requests(reg, since) if r.repository == repo and r.kind == "manifest"}
     evidence.observe(
         documented="the registry is asked for tag latest",

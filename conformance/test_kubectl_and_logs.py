@@ -20,6 +20,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from fixtures import explain, pods
+from fixtures.apicalls import server_message
 from fixtures.evidence import Evidence
 from fixtures.signatures import Kubectl, NodeExec
 from fixtures.waits import WaitTimeout, wait_for
@@ -67,14 +68,26 @@ def wait_logs(
         except ApiException as exc:
             if exc.status == 400:  # the container has not started yet
                 return ""
-            raise
+            # the API server could not get the logs from the kubelet (debugging handlers off, …): the claim that
+            # logs can be viewed does not hold here, and the server's answer is the evidence
+            raise LogsRefused(f"pod {name}'s {container} logs refused: {exc.status} {server_message(exc)}") from exc
 
     return wait_for(read, done, 60, f"pod {name}'s {container} logs {what}")
 
 
-def kubelet_config(core: client.CoreV1Api, node: str) -> dict[str, Any]:
-    """The node's kubelet configuration, from /configz through the API server's node proxy."""
-    response = core.connect_get_node_proxy_with_path(node, "configz", _preload_content=False)
+class LogsRefused(AssertionError):
+    """The API server could not get a container's logs from its kubelet: ``kubectl logs`` does not work here."""
+
+
+def kubelet_config(core: client.CoreV1Api, node: str) -> dict[str, Any] | str:
+    """The node's kubelet configuration, from /configz through the API server's node proxy; why not, when the
+    kubelet does not serve it (its debugging handlers are off)."""
+    try:
+        response = core.connect_get_node_proxy_with_path(node, "configz", _preload_content=False)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        return f"not readable: {node}'s kubelet does not serve /configz ({exc.status})"
     return dict(json.loads(response.data)["kubeletconfig"])
 
 
@@ -377,7 +390,8 @@ def test_logs_rotate_at_10mb_and_kubectl_shows_the_latest_file(
     core.create_namespaced_pod(namespace, shell_pod("rotate", busybox_image, script))
     pod = pods.wait_running(core, namespace, "rotate")
     node = pod.spec.node_name
-    config = kubelet_config(core, node)
+    served = kubelet_config(core, node)
+    config = served if isinstance(served, dict) else {}
     log_dir = f"{config.get('podLogsDir', '/var/log/pods')}/{namespace}_rotate_{pod.metadata.uid}/main"
 
     def listing() -> list[str]:
@@ -388,15 +402,18 @@ def test_logs_rotate_at_10mb_and_kubectl_shows_the_latest_file(
     except WaitTimeout as exc:
         files = cast(list[str], exc.last)
     rotated = any(".log." in line for line in files)
+
+    def kubectl_logs() -> str:
+        proc = kubectl("logs", "rotate", "-n", namespace, check=False)
+        return proc.stdout if proc.returncode == 0 else f"kubectl logs failed: {proc.stderr.strip()[-300:]}"
+
     try:  # the lines written since the rotation: one a second
-        shown = wait_for(
-            lambda: kubectl("logs", "rotate", "-n", namespace).stdout, lambda t: "tick-" in t, 20, "kubectl logs"
-        )
+        shown = wait_for(kubectl_logs, lambda t: "tick-" in t, 20, "kubectl logs")
     except WaitTimeout as exc:
         shown = str(exc.last)
     daemon_json = node_exec(node, ["sh", "-c", "cat /etc/docker/daemon.json 2>&1 || true"]).strip()
     has_daemon_json = not daemon_json.endswith("No such file or directory")
-    log_settings = {k: v for k, v in config.items() if k.startswith("containerLog")}
+    log_settings = {k: v for k, v in config.items() if k.startswith("containerLog")} if config else served
     evidence.attach("log directory on the node", "\n".join(files))
     evidence.attach("kubectl logs (first and last 500 characters)", f"{shown[:500]}\n…\n{shown[-500:]}")
     evidence.observe(
@@ -417,10 +434,10 @@ def test_logs_rotate_at_10mb_and_kubectl_shows_the_latest_file(
     )
     assert rotated, f"no rotation within 60 s after writing ~10.8 MiB: {files}"
     assert "FIRST-MARKER" not in shown and len(shown) < 10 * MIB, "kubectl logs shows entries from before rotation"
-    assert "tick-" in shown, "kubectl logs lacks the lines written after the rotation"
+    assert "tick-" in shown, f"kubectl logs lacks the lines written after the rotation: {shown[-300:]}"
     assert has_daemon_json and "max-size" in daemon_json, (
         f"{node} has no /etc/docker/daemon.json log settings: rotation is the kubelet's (containerLogMaxSize="
-        f"{log_settings.get('containerLogMaxSize')}, containerLogMaxFiles={log_settings.get('containerLogMaxFiles')}, "
+        f"{config.get('containerLogMaxSize')}, containerLogMaxFiles={config.get('containerLogMaxFiles')}, "
         "by size only, no daily rotation)"
     )
 
@@ -433,8 +450,15 @@ def test_deleted_pods_logs_are_gone(
     After the pod is deleted `kubectl logs` has nothing; a new pod of the same name shows only its own lines."""
     core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo first-pod-line; sleep 3600"))
     pods.wait_running(core, namespace, "logger")
-    before = wait_logs(core, namespace, "logger", lambda t: "first-pod-line" in t, "to show the line")
-    core.delete_namespaced_pod("logger", namespace)
+    try:
+        before = wait_logs(core, namespace, "logger", lambda t: "first-pod-line" in t, "to show the line")
+    except LogsRefused as refused:  # nothing to see go: the node's files are checked by the test below
+        evidence.observe(
+            documented="the pod's logs, then none after deletion", observed={"before deletion": str(refused)}
+        )
+        pytest.skip(
+            f"kubectl cannot show logs on this cluster, so not their removal ({refused}; KCTL-LOGS-PER-CONTAINER)"
+        )
     wait_for(lambda: [p.metadata.name for p in core.list_namespaced_pod(namespace).items], lambda n: not n, 60, "gone")
     after_delete = kubectl("logs", "logger", "-n", namespace, check=False)
     core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo second-pod-line; sleep 3600"))

@@ -13,6 +13,7 @@ import pytest
 from kubernetes import client
 
 from fixtures import pods
+from fixtures.apicalls import must_be_accepted
 from fixtures.evidence import Evidence
 
 IP = "ip -o -4 addr show eth0 | awk '{print $4}' | cut -d/ -f1"
@@ -35,6 +36,11 @@ def multi_pod(name: str, image: str, commands: dict[str, str], **spec: object) -
 
 def run_multi(core: client.CoreV1Api, namespace: str, pod: client.V1Pod, timeout: float = 120) -> dict[str, str]:
     core.create_namespaced_pod(namespace, pod)
+    return finish_multi(core, namespace, pod, timeout)
+
+
+def finish_multi(core: client.CoreV1Api, namespace: str, pod: client.V1Pod, timeout: float = 120) -> dict[str, str]:
+    """Wait for a created multi_pod to finish; each container's output."""
     pods.wait_terminal(core, namespace, pod.metadata.name, timeout)
     return {c.name: pods.logs(core, namespace, pod.metadata.name, container=c.name) for c in pod.spec.containers}
 
@@ -123,7 +129,14 @@ def test_pid_namespace_is_shared_only_when_asked(
         "b": "sleep 3; ps -o args | grep -c '^sleep 31337$'; cat /proc/1/cmdline | tr '\\0' ' '; echo",
     }
     default = run_multi(core, namespace, multi_pod("pid-default", busybox_image, commands))
-    shared = run_multi(core, namespace, multi_pod("pid-shared", busybox_image, commands, share_process_namespace=True))
+    shared_pod = multi_pod("pid-shared", busybox_image, commands, share_process_namespace=True)
+    must_be_accepted(
+        lambda: core.create_namespaced_pod(namespace, shared_pod),
+        evidence,
+        documented="shareProcessNamespace: true shares the PID namespace",
+        what="a pod with shareProcessNamespace: true",
+    )
+    shared = finish_multi(core, namespace, shared_pod)
     seen_default, seen_shared = default["b"].splitlines(), shared["b"].splitlines()
     evidence.observe(
         documented="default: b does not see a's process; shared: it does, and PID 1 is pause",

@@ -78,10 +78,31 @@ def test_batches_keep_targets_and_areas_apart() -> None:
     api = catalogue.StaticPodFlags("kube-apiserver", {"v": "2"})
     kcm = catalogue.StaticPodFlags("kube-controller-manager", {"v": "2"})
     a = profile("A", api, ("RC",))
-    b = profile("B", api, ("NS",))  # same component as A
+    b = profile("B", api, ("NS",))  # the same flag of the same component as A
     c = profile("C", kcm, ("RC",))  # same area as A
     d = profile("D", kcm, ("GC",))
-    assert [[p.id for p in g] for g in catalogue.batches([a, b, c, d])] == [["A", "D"], ["B", "C"]]
+    e = profile("E", catalogue.Restart(("kube-apiserver",)), ("POD",))  # restarts what A changes
+    assert [[p.id for p in g] for g in catalogue.batches([a, b, c, d, e])] == [["A", "D"], ["B", "C"], ["E"]]
+
+
+def test_different_flags_of_one_static_pod_are_batched_and_written_together() -> None:
+    off = "disable-admission-plugins"
+    rc = profile("RC", catalogue.StaticPodFlags("kube-apiserver", append={off: "RuntimeClass"}), ("RC",))
+    rq = profile("RQ", catalogue.StaticPodFlags("kube-apiserver", append={off: "ResourceQuota"}), ("NS",))
+    again = profile("AGAIN", catalogue.StaticPodFlags("kube-apiserver", append={off: "RuntimeClass"}), ("HOOK",))
+    gc = profile("GC", catalogue.StaticPodFlags("kube-controller-manager", {"controllers": "*"}), ("GC",))
+    es = profile("ES", catalogue.StaticPodFlags("kube-controller-manager", {"batch": "15s"}), ("TERM",))
+    assert [[p.id for p in g] for g in catalogue.batches([rc, rq, again, gc, es])] == [
+        ["RC", "RQ", "GC", "ES"],
+        ["AGAIN"],
+    ]
+    merged = catalogue.combined([rc.change, gc.change, rq.change, es.change])
+    assert merged == [
+        catalogue.StaticPodFlags("kube-apiserver", append={off: "RuntimeClass,ResourceQuota"}),
+        catalogue.StaticPodFlags("kube-controller-manager", {"controllers": "*", "batch": "15s"}),
+    ]
+    _, command = changes.edit_flags(MANIFEST, {}, merged[0].append)  # type: ignore[union-attr]
+    assert "--disable-admission-plugins=RuntimeClass,ResourceQuota" in command
 
 
 MANIFEST = b"""\
