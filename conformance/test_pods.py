@@ -56,10 +56,14 @@ def http_server(token: str, port: int = 8080, seconds: int = 60, bind: str = "")
     )
 
 
-def fetch(host: str, port: int, path: str = "/", tries: int = 15) -> str:
-    """Shell: GET ``path`` until it answers; prints the last line of the response (the body)."""
+def fetch(host: str, port: int, path: str = "/", tries: int = 30) -> str:
+    """Shell: GET ``path`` until it answers; prints the last line of the response (the body) and nothing else (a
+    Service's endpoints may take a while: a controller that batches EndpointSlice updates, nc refusing till then)."""
     get = GET.format(path=path, host=host, port=port)
-    return f'for i in $(seq {tries}); do out=$({get} | tail -n1); [ -n "$out" ] && echo "$out" && break; sleep 1; done'
+    return (
+        f'for i in $(seq {tries}); do out=$({get} 2>/dev/null | tail -n1); [ -n "$out" ] && echo "$out" && break; '
+        "sleep 1; done"
+    )
 
 
 @pytest.mark.claim("POD-SHARED-NETWORK-NS")
