@@ -459,6 +459,7 @@ def test_deleted_pods_logs_are_gone(
         pytest.skip(
             f"kubectl cannot show logs on this cluster, so not their removal ({refused}; KCTL-LOGS-PER-CONTAINER)"
         )
+    core.delete_namespaced_pod("logger", namespace)
     wait_for(lambda: [p.metadata.name for p in core.list_namespaced_pod(namespace).items], lambda n: not n, 60, "gone")
     after_delete = kubectl("logs", "logger", "-n", namespace, check=False)
     core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo second-pod-line; sleep 3600"))
