@@ -63,7 +63,15 @@ def run_rows(
 
     def run(rows: Sequence[Row]) -> list[cm.RowResult]:
         prepared = cm.prepare(registries.auth, run_id, rows)
-        results = cm.evaluate(core, namespace, registries.auth, prepared, node_exec=kubelet_log)
+        try:
+            results = cm.evaluate(core, namespace, registries.auth, prepared, node_exec=kubelet_log)
+        except cm.ForeignCredentials as foreign:
+            evidence.attach("rows", [r.evidence() for r in foreign.results])
+            evidence.not_applicable(
+                f"the nodes sent registry credentials of their own (users {foreign.users}) where a row's pull secret "
+                "did not serve: whether its patterns matched cannot be told apart from them (a node-level config.json "
+                "or a credential provider for these hosts)"
+            )
         evidence.attach("rows", [r.evidence() for r in results])
         return results
 

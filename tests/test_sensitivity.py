@@ -41,6 +41,8 @@ def write(tmp_path: Path, text: str) -> Path:
         ("{restart: [etcd]}", "must list components of"),
         ("{objects: [{kind: ClusterRoleBinding, metadata: {name: admin}}]}", "starting 'k8sdc-'"),
         ("{apiserver-flags: {set: {v: 4}}}", "must map flag names"),
+        ("{node-credentials: {user: alice, password: x}}", "needs 'user'"),
+        ("{node-credentials: {user: alice, hosts: my-registry.test}}", "hosts: must list auths keys"),
     ],
 )
 def test_a_bad_profile_is_one_line_naming_where(tmp_path: Path, entry: str, message: str) -> None:
@@ -83,6 +85,25 @@ def test_batches_keep_targets_and_areas_apart() -> None:
     d = profile("D", kcm, ("GC",))
     e = profile("E", catalogue.Restart(("kube-apiserver",)), ("POD",))  # restarts what A changes
     assert [[p.id for p in g] for g in catalogue.batches([a, b, c, d, e])] == [["A", "D"], ["B", "C"], ["E"]]
+
+
+def test_node_credentials_name_a_user_not_a_password_and_share_the_kubelet_with_its_settings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        profiles:
+          - id: P1
+            area: IMG-BO
+            title: t
+            why: w
+            node-credentials: {user: alice, hosts: ["*.my-registry.test"]}
+            flips: {IMG-BO-CAUSE-NO-SECRET: deviates}
+        """,
+    )
+    (p,) = catalogue.load(path, CLAIMS)
+    assert p.change == catalogue.NodeCredentials("alice", ("*.my-registry.test",))
+    settings = profile("K", catalogue.KubeletConfig({"serializeImagePulls": False}), ("IMG-PAR",))
+    assert not catalogue.compatible(p, settings)  # both restart every worker's kubelet
 
 
 def test_different_flags_of_one_static_pod_are_batched_and_written_together() -> None:
