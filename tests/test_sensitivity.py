@@ -43,6 +43,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ("{apiserver-flags: {set: {v: 4}}}", "must map flag names"),
         ("{node-credentials: {user: alice, password: x}}", "needs 'user'"),
         ("{node-credentials: {user: alice, hosts: my-registry.test}}", "hosts: must list auths keys"),
+        ("{node-iptables: {table: nat, chain: POSTROUTING, rule: -j MASQUERADE}}", "'rule' a list of strings"),
     ],
 )
 def test_a_bad_profile_is_one_line_naming_where(tmp_path: Path, entry: str, message: str) -> None:
