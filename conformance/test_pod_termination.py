@@ -21,6 +21,7 @@ from kubernetes.client.rest import ApiException
 
 from fixtures import pods
 from fixtures import termination as term
+from fixtures.apicalls import must_be_accepted
 from fixtures.evidence import Evidence
 from fixtures.nodes import Reconfigurable
 from fixtures.registry.service import RegistrySet
@@ -40,13 +41,22 @@ KEEP_FINAL_STATUS = "k8sdc.io/keep-final-status"
 
 
 @pytest.fixture
-def started(core: client.CoreV1Api, namespace: str) -> Iterator[Callable[..., dict[str, LogFollower]]]:
+def started(
+    core: client.CoreV1Api, namespace: str, evidence: Evidence
+) -> Iterator[Callable[..., dict[str, LogFollower]]]:
     """``started(pod, follow=[names]) -> {name: LogFollower}``: create the pod, wait until it runs, follow the
-    named containers' logs and wait until each reported READY (its traps are set). Followers stop afterwards."""
+    named containers' logs and wait until each reported READY (its traps are set). Followers stop afterwards.
+    The pods are the documents' examples: a refusal (a policy capping the grace period) is a deviation."""
     followers: list[LogFollower] = []
 
     def start(pod: client.V1Pod, follow: list[str] | None = None, timeout: float = 120) -> dict[str, LogFollower]:
-        core.create_namespaced_pod(namespace, pod)
+        grace = pod.spec.termination_grace_period_seconds
+        must_be_accepted(
+            lambda: core.create_namespaced_pod(namespace, pod),
+            evidence,
+            documented="the pod is created as the documentation describes it",
+            what=f"pod {pod.metadata.name} (terminationGracePeriodSeconds {grace if grace is not None else 'default'})",
+        )
         pods.wait_running(core, namespace, pod.metadata.name, timeout)
         names = follow if follow is not None else [c.name for c in pod.spec.containers]
         made = {n: LogFollower(core, namespace, pod.metadata.name, n) for n in names}
