@@ -382,6 +382,12 @@ def test_kubelet_restart_restarts_the_full_grace_period(
     assert killed - restart_end >= grace - 1.5, f"less than a full grace period after the restart: {observed}"
 
 
+def replica_failures(apps: client.AppsV1Api, namespace: str, name: str) -> list[str]:
+    """The ReplicaSet's ReplicaFailure messages: the API server's refusals of the pods it tried to create."""
+    status = apps.read_namespaced_replica_set(name, namespace).status
+    return [str(c.message) for c in status.conditions or [] if c.type == "ReplicaFailure"]
+
+
 def kubelet_removed(snap: term.Snapshot) -> bool:
     """The kubelet's own delete (grace period 0) after the container ended, held back by the suite's finalizer."""
     return snap.deletion_grace == 0 or snap.type == "DELETED"
@@ -653,7 +659,14 @@ def test_replicaset_treats_the_terminating_pod_as_a_serving_replica(
     def running() -> list[client.V1Pod]:
         return [p for p in core.list_namespaced_pod(namespace).items if p.status.phase == "Running"]
 
-    first = wait_for(running, lambda ps: len(ps) == 1, 120, "the ReplicaSet's pod running")[0].metadata.name
+    try:
+        first = wait_for(running, lambda ps: len(ps) == 1, 120, "the ReplicaSet's pod running")[0].metadata.name
+    except WaitTimeout:
+        refused = replica_failures(apps, namespace, "replicated")
+        if not refused:
+            raise
+        evidence.observe(documented="a pod of the ReplicaSet runs", observed={"its pod was refused": refused[0]})
+        raise AssertionError(f"the ReplicaSet could not create its pod (a policy?): {refused[0]}") from None
     with Timeline(core, namespace) as tl:
         t0 = delete(core, namespace, first)
         replacement: tuple[str, float] | None = None
