@@ -22,7 +22,7 @@ from fixtures.images import push
 from fixtures.registry import witness
 from fixtures.registry.service import RegistrySet, unrelated_name
 
-PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
+PULL_FAILED = pods.PULL_FAILED
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +46,8 @@ def puller(name: str, image: str, secrets: list[str] | None = None, **spec: obje
 def pull_outcome(core: client.CoreV1Api, namespace: str, pod: client.V1Pod) -> str:
     """Create the pod; "pulled" once it ran, else the waiting reason (ErrImagePull, ImagePullBackOff)."""
     core.create_namespaced_pod(namespace, pod)
-    name = pod.metadata.name
-
-    def decided(p: client.V1Pod) -> bool:
-        if p.status.phase in pods.TERMINAL:
-            return True
-        return any(
-            cs.state.waiting and cs.state.waiting.reason in PULL_FAILED for cs in p.status.container_statuses or []
-        )
-
-    final = pods.wait_pod(core, namespace, name, decided, 120, "to pull or fail to")
-    if final.status.phase in pods.TERMINAL:
-        return "pulled"
-    return str(final.status.container_statuses[0].state.waiting.reason)
+    result = pods.pull_result(core, namespace, pod.metadata.name)
+    return "pulled" if result == "ran" else result
 
 
 def users_seen(registries: RegistrySet, repo: str, since: datetime) -> list[str | None]:

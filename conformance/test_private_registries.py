@@ -35,8 +35,7 @@ from fixtures.registry import witness
 from fixtures.registry.service import RegistrySet, unrelated_name
 from fixtures.signatures import Exclusive
 
-PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
-NEVER_PULL = {"ErrImageNeverPull"}
+PULL_FAILED, NEVER_PULL = pods.PULL_FAILED, pods.NEVER_PULL
 KUBELET_ROOT = "/var/lib/kubelet"  # the kubelet's --root-dir default; kind does not change it
 ROOT_CONFIG = f"{KUBELET_ROOT}/config.json"
 
@@ -101,40 +100,16 @@ def pod_on(
 
 
 def pull_outcome(
-    core: client.CoreV1Api, namespace: str, pod: client.V1Pod, timeout: float = 120, retries: int = 0
+    core: client.CoreV1Api, namespace: str, pod: client.V1Pod, timeout: float = 120, retries: int | None = None
 ) -> str:
     """Create the pod; "ran" once it ran (its image was there), else the waiting reason (ErrImagePull, ...)."""
     core.create_namespaced_pod(namespace, pod)
-    return outcome_of(core, namespace, pod.metadata.name, timeout, retries)
+    return pods.pull_result(core, namespace, pod.metadata.name, timeout, retries)
 
 
-def outcome_of(core: client.CoreV1Api, namespace: str, name: str, timeout: float = 120, retries: int = 0) -> str:
-    """ "ran" once the pod ran, else the waiting reason that ended its pull (ErrImagePull, ErrImageNeverPull, ...).
-    With ``retries``, that many failed pull attempts are waited through (the kubelet retries after its back-off)
-    before the pull counts as failed: the kubelet reads a pod's pull secrets from a cache it fills when the pod
-    arrives, and on a loaded node its first attempt can go out before the secret is there (anonymous, 401)."""
-    seen: list[str] = []  # the pull-failure reasons, one entry per change: ErrImagePull, ImagePullBackOff, ...
-
-    def decided(p: client.V1Pod) -> bool:
-        if p.status.phase in pods.TERMINAL:
-            return True
-        reasons = [
-            cs.state.waiting.reason
-            for cs in p.status.container_statuses or []
-            if cs.state.waiting and cs.state.waiting.reason in PULL_FAILED | NEVER_PULL
-        ]
-        if any(r in NEVER_PULL for r in reasons):
-            return True
-        if reasons and (not seen or seen[-1] != reasons[0]):
-            seen.append(reasons[0])
-        failed_attempts = seen.count("ErrImagePull") + (seen[:1] == ["ImagePullBackOff"])
-        return failed_attempts > retries
-
-    final = pods.wait_pod(core, namespace, name, decided, timeout, "to run or fail to pull")
-    if final.status.phase in pods.TERMINAL:
-        return "ran"
-    waiting = [cs.state.waiting.reason for cs in final.status.container_statuses if cs.state.waiting]
-    return str(next(r for r in waiting if r in PULL_FAILED | NEVER_PULL))
+def outcome_of(core: client.CoreV1Api, namespace: str, name: str, timeout: float = 120) -> str:
+    """ "ran" once the pod ran, else the waiting reason that ended its pull (ErrImagePull, ErrImageNeverPull, ...)."""
+    return pods.pull_result(core, namespace, name, timeout)
 
 
 def manifest_requests(registries: RegistrySet, repo: str, since: datetime) -> list[dict[str, Any]]:
@@ -652,9 +627,7 @@ def test_only_pods_with_their_own_key_pull(
     )
     since = datetime.now(UTC)
     outcome = {
-        "with its own key": pull_outcome(
-            core, namespace, pod_on("with-key", image, node, secrets=("regcred",)), timeout=150, retries=1
-        ),
+        "with its own key": pull_outcome(core, namespace, pod_on("with-key", image, node, secrets=("regcred",))),
         "without": pull_outcome(core, namespace, pod_on("without", image, node)),
     }
     users = users_by_node(manifest_requests(registries, repo, since))
