@@ -22,8 +22,6 @@ from fixtures.images import push
 from fixtures.registry import witness
 from fixtures.registry.service import RegistrySet, unrelated_name
 
-PULL_FAILED = pods.PULL_FAILED
-
 
 @pytest.fixture(scope="module")
 def private_image(registries: RegistrySet, run_id: str) -> str:
@@ -78,7 +76,7 @@ def test_pull_secrets_come_from_the_pod_namespace(
         documented={"pod in the secret's namespace": "pulled", "pod in another namespace": "no pull"}, observed=outcome
     )
     assert outcome["pod in the secret's namespace"] == "pulled"
-    assert outcome["pod in another namespace"] in PULL_FAILED, outcome
+    assert outcome["pod in another namespace"] in pods.PULL_FAILED, outcome
 
 
 @pytest.mark.claim("SECRET-ALLOWED-TYPES")
@@ -106,7 +104,7 @@ def test_only_docker_config_secret_types_are_used(
         documented={"dockerconfigjson": "pulled", "dockercfg": "pulled", "opaque": "no pull"}, observed=outcome
     )
     assert outcome["dockerconfigjson"] == outcome["dockercfg"] == "pulled", outcome
-    assert outcome["opaque"] in PULL_FAILED, outcome
+    assert outcome["opaque"] in pods.PULL_FAILED, outcome
 
 
 @pytest.mark.claim("SECRET-TYPE-VALIDATION")
@@ -200,7 +198,7 @@ def test_kubectl_registry_secret_serves_one_registry(
         observed={"registries": sorted(config["auths"]), f"pull from {other}": outcome},
     )
     assert sorted(config["auths"]) == [server]
-    assert outcome in PULL_FAILED, outcome
+    assert outcome in pods.PULL_FAILED, outcome
 
 
 @pytest.mark.claim("SECRET-IMPORT-DOCKER-CONFIG")

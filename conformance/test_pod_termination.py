@@ -355,6 +355,7 @@ def test_kubelet_restart_restarts_the_full_grace_period(
             release(core, namespace, name)
             wait_node_ready(core, node)
     terms, last_alive, finished = follow.all("GOT TERM"), follow.last_alive(), recorder.finished_at("main")
+    removed = recorder.first(kubelet_removed)
     # the log stream breaks with the kubelet: the status' finishedAt (whole seconds) bounds the KILL as well
     killed = max((t for t in (last_alive, finished) if t is not None), default=None)
     observed = {
@@ -364,8 +365,8 @@ def test_kubelet_restart_restarts_the_full_grace_period(
         "finishedAt (whole seconds)": rel(finished, t0),
         "KILL after the restart (s)": round(killed - restart_end, 2) if killed else None,
         "exit code": recorder.exit_code("main"),
-        "final state": (recorder.first(kubelet_removed) or recorder.snapshots[-1]).containers.get("main"),
-        "removed by the kubelet (grace 0)": rel(getattr(recorder.first(kubelet_removed), "at", None), t0),
+        "final state": (removed or recorder.snapshots[-1]).containers.get("main"),
+        "removed by the kubelet (grace 0)": rel(removed.at if removed else None, t0),
     }
     marks = [(restart_begin, "kubelet restart"), (restart_end, "kubelet restarted")]
     evidence.attach("timeline (s after delete)", term.timeline(t0, [follow], recorder, marks))

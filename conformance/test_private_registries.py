@@ -35,7 +35,6 @@ from fixtures.registry import witness
 from fixtures.registry.service import RegistrySet, unrelated_name
 from fixtures.signatures import Exclusive
 
-PULL_FAILED, NEVER_PULL = pods.PULL_FAILED, pods.NEVER_PULL
 KUBELET_ROOT = "/var/lib/kubelet"  # the kubelet's --root-dir default; kind does not change it
 ROOT_CONFIG = f"{KUBELET_ROOT}/config.json"
 
@@ -105,11 +104,6 @@ def pull_outcome(
     """Create the pod; "ran" once it ran (its image was there), else the waiting reason (ErrImagePull, ...)."""
     core.create_namespaced_pod(namespace, pod)
     return pods.pull_result(core, namespace, pod.metadata.name, timeout, retries)
-
-
-def outcome_of(core: client.CoreV1Api, namespace: str, name: str, timeout: float = 120) -> str:
-    """ "ran" once the pod ran, else the waiting reason that ended its pull (ErrImagePull, ErrImageNeverPull, ...)."""
-    return pods.pull_result(core, namespace, name, timeout)
 
 
 def manifest_requests(registries: RegistrySet, repo: str, since: datetime) -> list[dict[str, Any]]:
@@ -256,7 +250,7 @@ def test_pods_fail_on_nodes_without_the_config(
     )
     evidence.attach("registry manifest requests", requests)
     assert outcome[node] == "ran", f"the configured node {node}: {outcome[node]}"
-    assert outcome[elsewhere] in PULL_FAILED, f"{elsewhere} has no node config, yet: {outcome[elsewhere]}"
+    assert outcome[elsewhere] in pods.PULL_FAILED, f"{elsewhere} has no node config, yet: {outcome[elsewhere]}"
     assert elsewhere not in users, f"{elsewhere} authenticated: {users}"
 
 
@@ -304,7 +298,7 @@ def test_the_documented_verification_pod(
     )
     evidence.attach("events of the failing pod", events)
     assert works == "ran" and log == "SUCCESS", f"with node credentials: {works}, logs {log!r}"
-    assert fails in PULL_FAILED, f"without node credentials: {fails}"
+    assert fails in pods.PULL_FAILED, f"without node credentials: {fails}"
     assert any(m.startswith(f'Failed to pull image "{image}"') for m in failed), f"no such Failed event: {events}"
 
 
@@ -492,8 +486,8 @@ def test_credential_provider_plugin_supplies_credentials(
     assert users.get(node) == ["bob"], f"the registry saw {node} pull as {users.get(node)}, not the plugin's bob"
     assert provided_repo in asked_images, f"the plugin's log has no request for {provided}: {asked_images}"
     assert unmatched_repo not in asked_images, f"the plugin was asked about {unmatched}, outside matchImages"
-    assert outcome["image outside matchImages"] in PULL_FAILED, outcome
-    assert outcome["matched image, node without plugin"] in PULL_FAILED, outcome
+    assert outcome["image outside matchImages"] in pods.PULL_FAILED, outcome
+    assert outcome["matched image, node without plugin"] in pods.PULL_FAILED, outcome
 
 
 # --- pre-pulled images --------------------------------------------------------------------------------------------
@@ -607,7 +601,7 @@ def test_pre_pulled_images_must_be_on_every_node(
         nc.remove_image(cluster_nodes[node], image)
     evidence.observe(documented={node: "ran", elsewhere: "ErrImageNeverPull"}, observed=outcome, pre_pulled_on=node)
     assert outcome[node] == "ran", outcome
-    assert outcome[elsewhere] in NEVER_PULL, outcome
+    assert outcome[elsewhere] in pods.NEVER_PULL, outcome
 
 
 # --- imagePullSecrets ----------------------------------------------------------------------------------------------
@@ -633,7 +627,7 @@ def test_only_pods_with_their_own_key_pull(
     users = users_by_node(manifest_requests(registries, repo, since))
     evidence.observe(documented={"with its own key": "ran", "without": "fails to pull"}, observed=outcome, users=users)
     assert outcome["with its own key"] == "ran", outcome
-    assert outcome["without"] in PULL_FAILED, outcome
+    assert outcome["without"] in pods.PULL_FAILED, outcome
     assert users.get(node) == ["alice"], users
 
 
@@ -784,8 +778,8 @@ def test_always_pull_images_keeps_tenants_images_apart(
                 stored[name] = made.spec.containers[0].image_pull_policy
             plugins = second.admission_plugins
         with_plugin = {
-            "tenant image": outcome_of(core, tenant_b, "on-tenant"),
-            "pre-pulled image": outcome_of(core, tenant_b, "on-preloaded"),
+            "tenant image": pods.pull_result(core, tenant_b, "on-tenant"),
+            "pre-pulled image": pods.pull_result(core, tenant_b, "on-preloaded"),
         }
     finally:
         nc.remove_image(cluster_nodes[node], tenant_image)
@@ -804,7 +798,7 @@ def test_always_pull_images_keeps_tenants_images_apart(
     if owner != "ran":
         raise RuntimeError(f"precondition: tenant A's pod with its secret did not run: {owner}")
     assert set(stored.values()) == {"Always"}, f"AlwaysPullImages did not force Always: {stored}"
-    assert all(v in PULL_FAILED for v in with_plugin.values()), f"with AlwaysPullImages: {with_plugin}"
+    assert all(v in pods.PULL_FAILED for v in with_plugin.values()), f"with AlwaysPullImages: {with_plugin}"
     assert without["tenant image"] == "ran", (
         f"without AlwaysPullImages tenant B could not use tenant A's cached image ({without['tenant image']}): the "
         "kubelet itself checks B's credentials before reusing an image it pulled with A's secret "
