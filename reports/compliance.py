@@ -51,6 +51,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -249,78 +250,105 @@ svg text{font-family:system-ui,sans-serif}
 @media (max-width:1100px){section.cards{grid-template-columns:1fr}.attn ul{columns:1}}
 """
 
+LOADING = (
+    "<style>html.loading main{display:none}</style><script>document.documentElement.classList.add('loading')</script>"
+)
+"""Keeps ``<main>`` out of the layout while the page loads, when scripts run (a page without them shows it at once):
+the browser then lays out the claims once, filtered as the URL fragment says, instead of the whole unfiltered table
+while it parses and again after the script."""
+
 JS = """
 (function(){
   var t0 = performance.now();
-  var I18N = JSON.parse(document.getElementById('i18n').textContent);
-  var body = document.body, rows = Array.prototype.slice.call(document.querySelectorAll('tr.claim'));
-  var fv = document.getElementById('f-verdict'), fa = document.getElementById('f-area'),
-      fd = document.getElementById('f-doc'), fs = document.getElementById('f-search'),
-      shown = document.getElementById('n-shown');
-  function setLang(lang){
-    if (!I18N.title[lang]) lang = 'en';
-    body.setAttribute('data-lang', lang);
-    document.documentElement.setAttribute('lang', lang === 'zh' ? 'zh' : lang);
-    document.querySelectorAll('[data-i18n]').forEach(function(el){
-      var e = I18N[el.getAttribute('data-i18n')];
-      if (e) el.textContent = e[lang] || e.en;
-    });
-    document.querySelectorAll('[data-i18n-ph]').forEach(function(el){
-      var e = I18N[el.getAttribute('data-i18n-ph')];
-      if (e) el.setAttribute('placeholder', e[lang] || e.en);
+  try {
+    var I18N = JSON.parse(document.getElementById('i18n').textContent);
+    var body = document.body, rows = Array.prototype.slice.call(document.querySelectorAll('tr.claim'));
+    var fv = document.getElementById('f-verdict'), fa = document.getElementById('f-area'),
+        fd = document.getElementById('f-doc'), fs = document.getElementById('f-search'),
+        shown = document.getElementById('n-shown');
+    function localize(root, lang){
+      root.querySelectorAll('[data-i18n]').forEach(function(el){
+        var e = I18N[el.getAttribute('data-i18n')];
+        if (e) el.textContent = e[lang] || e.en;
+      });
+    }
+    function setLang(lang){
+      if (!I18N.title[lang]) lang = 'en';
+      body.setAttribute('data-lang', lang);
+      document.documentElement.setAttribute('lang', lang === 'zh' ? 'zh' : lang);
+      localize(document, lang);
+      document.querySelectorAll('[data-i18n-ph]').forEach(function(el){
+        var e = I18N[el.getAttribute('data-i18n-ph')];
+        if (e) el.setAttribute('placeholder', e[lang] || e.en);
+      });
+      document.querySelectorAll('.langs button').forEach(function(b){
+        b.classList.toggle('on', b.getAttribute('data-lang') === lang);
+      });
+      document.title = document.title.replace(/^[^·]*·/, (I18N.title[lang] || I18N.title.en) + ' ·');
+    }
+    function apply(){
+      var v = fv.value, a = fa.value, d = fd.value, q = fs.value.trim().toLowerCase(), n = 0;
+      rows.forEach(function(r){
+        var ok = (!v || r.getAttribute('data-verdict') === v) && (!a || r.getAttribute('data-area') === a) &&
+                 (!d || (' ' + r.getAttribute('data-docs') + ' ').indexOf(' ' + d + ' ') >= 0) &&
+                 (!q || r.textContent.toLowerCase().indexOf(q) >= 0);
+        r.classList.toggle('off', !ok);
+        if (ok) n++;
+      });
+      shown.textContent = n;
+    }
+    [fv, fa, fd].forEach(function(s){ s.addEventListener('change', apply); });
+    fs.addEventListener('input', apply);
+    // A claim's details stay raw text until the claim is first opened (see _folded).
+    function unfold(r){
+      var d = r.nextElementSibling, s = d && d.querySelector('script.folded');
+      if (!s) return;
+      var t = document.createElement('template');
+      t.innerHTML = s.textContent;
+      localize(t.content, body.getAttribute('data-lang') || 'en');
+      s.replaceWith(t.content);
+    }
+    function open(r){ unfold(r); r.classList.add('open'); }
+    rows.forEach(function(r){
+      r.addEventListener('click', function(){
+        if (r.classList.contains('open')) r.classList.remove('open'); else open(r);
+      });
     });
     document.querySelectorAll('.langs button').forEach(function(b){
-      b.classList.toggle('on', b.getAttribute('data-lang') === lang);
+      b.addEventListener('click', function(){ setLang(b.getAttribute('data-lang')); });
     });
-    document.title = document.title.replace(/^[^·]*·/, (I18N.title[lang] || I18N.title.en) + ' ·');
-  }
-  function apply(){
-    var v = fv.value, a = fa.value, d = fd.value, q = fs.value.trim().toLowerCase(), n = 0;
-    rows.forEach(function(r){
-      var ok = (!v || r.getAttribute('data-verdict') === v) && (!a || r.getAttribute('data-area') === a) &&
-               (!d || (' ' + r.getAttribute('data-docs') + ' ').indexOf(' ' + d + ' ') >= 0) &&
-               (!q || r.textContent.toLowerCase().indexOf(q) >= 0);
-      r.classList.toggle('off', !ok);
-      if (ok) n++;
+    document.querySelectorAll('[data-pick-verdict]').forEach(function(b){
+      b.addEventListener('click', function(){ fv.value = b.getAttribute('data-pick-verdict'); apply();
+        document.getElementById('claims').scrollIntoView(); });
     });
-    shown.textContent = n;
+    document.querySelectorAll('a[data-open]').forEach(function(l){
+      l.addEventListener('click', function(){
+        var r = document.getElementById(l.getAttribute('data-open')); if (r) open(r); });
+    });
+    document.getElementById('expand').addEventListener('click', function(){
+      rows.forEach(function(r){ if (!r.classList.contains('off')) open(r); }); });
+    document.getElementById('collapse').addEventListener('click', function(){
+      rows.forEach(function(r){ r.classList.remove('open'); }); });
+    var p = {};
+    location.hash.replace(/^#/, '').split('&').forEach(function(kv){
+      var i = kv.indexOf('='); if (i > 0) p[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
+    });
+    function pick(sel, val){
+      if (val === undefined) return;
+      for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === val) { sel.value = val; return; }
+    }
+    pick(fv, p.verdict); pick(fa, p.area); pick(fd, p.doc);
+    var opened = p.open ? document.getElementById('c-' + p.open) : null;
+    setLang(p.lang || 'en');
+    if (opened) open(opened);
+    apply();
+    if (opened) opened.scrollIntoView();  // e.g. from the Allure report's link to the claim
+  } finally {
+    // <main> stays out of the layout until the fragment's filters are applied (see LOADING): one layout, not two.
+    document.documentElement.classList.remove('loading');
   }
-  [fv, fa, fd].forEach(function(s){ s.addEventListener('change', apply); });
-  fs.addEventListener('input', apply);
-  rows.forEach(function(r){
-    r.addEventListener('click', function(){ r.classList.toggle('open'); });
-  });
-  document.querySelectorAll('.langs button').forEach(function(b){
-    b.addEventListener('click', function(){ setLang(b.getAttribute('data-lang')); });
-  });
-  document.querySelectorAll('[data-pick-verdict]').forEach(function(b){
-    b.addEventListener('click', function(){ fv.value = b.getAttribute('data-pick-verdict'); apply();
-      document.getElementById('claims').scrollIntoView(); });
-  });
-  document.querySelectorAll('a[data-open]').forEach(function(l){
-    l.addEventListener('click', function(){
-      var r = document.getElementById(l.getAttribute('data-open')); if (r) r.classList.add('open'); });
-  });
-  document.getElementById('expand').addEventListener('click', function(){
-    rows.forEach(function(r){ if (!r.classList.contains('off')) r.classList.add('open'); }); });
-  document.getElementById('collapse').addEventListener('click', function(){
-    rows.forEach(function(r){ r.classList.remove('open'); }); });
-  var p = {};
-  location.hash.replace(/^#/, '').split('&').forEach(function(kv){
-    var i = kv.indexOf('='); if (i > 0) p[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
-  });
-  function pick(sel, val){
-    if (val === undefined) return;
-    for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === val) { sel.value = val; return; }
-  }
-  pick(fv, p.verdict); pick(fa, p.area); pick(fd, p.doc);
-  var opened = p.open ? document.getElementById('c-' + p.open) : null;
-  if (opened) opened.classList.add('open');
-  setLang(p.lang || 'en');
-  apply();
-  if (opened) opened.scrollIntoView();  // e.g. from the Allure report's link to the claim
-  body.setAttribute('data-ready-ms', (performance.now()).toFixed(1));
-  body.setAttribute('data-script-ms', (performance.now() - t0).toFixed(1));
+  document.body.setAttribute('data-ready-ms', (performance.now()).toFixed(1));
+  document.body.setAttribute('data-script-ms', (performance.now() - t0).toFixed(1));
 })();
 """
 
@@ -575,6 +603,17 @@ def _allure_links(links: Sequence[Mapping[str, str]]) -> str:
     return f'<div class="allure-links">{_t("allure")}: {items}</div>'
 
 
+def _folded(markup: str) -> str:
+    """A claim's details as raw text in ``<script type="text/html">``, built into the page when the claim is opened.
+
+    The browser's parser only scans raw text for its end tag: the page loads without building, styling or laying out
+    the evidence, charts and tables of every claim. Everything in ``markup`` comes through :func:`esc`, so the only
+    markup is the report's own, which has no script or comment that could end the raw text early."""
+    if re.search(r"</script|<!--", markup, re.IGNORECASE):
+        raise ValueError("a claim's details may not contain '</script' or '<!--'")
+    return f'<script type="text/html" class="folded">{markup}</script>'
+
+
 def _detail(
     record: Mapping[str, Any],
     cat: Mapping[str, Any],
@@ -741,7 +780,8 @@ def render(
             f"<td>{_verdict_badge(verdict)}</td>"
             f'<td class="dur">{esc(dur_s)}</td><td>{"".join(f"<span class=doc>{esc(d)}</span>" for d in docs)}</td>'
             f"<td>{_statement(cid, rec, cat, doc_lang)}</td></tr>"
-            f'<tr class="detail"><td colspan="6">{_detail(rec, cat, documents, allure_links.get(cid, ()))}</td></tr>'
+            f'<tr class="detail"><td colspan="6">{_folded(_detail(rec, cat, documents, allure_links.get(cid, ())))}'
+            "</td></tr>"
         )
 
     lang_buttons = "".join(f'<button data-lang="{k}">{esc(v)}</button>' for k, v in LANG_NAMES.items())
@@ -756,7 +796,7 @@ def render(
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(I18N["title"]["en"])} · {esc(run_id)}</title>
-<style>{CSS}</style></head>
+<style>{CSS}</style>{LOADING}</head>
 <body data-lang="en">
 <header><div><h1>{_t("title")}{" · Kubernetes " + esc(k8s) if k8s else ""}</h1>
 <div class="sub">{_t("subtitle")}</div></div>

@@ -228,7 +228,12 @@ def test_everything_is_escaped(page: str) -> None:
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "<img src=x" not in page and "&lt;/pre&gt;&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<b>x</b>" not in page
-    assert page.count("<script") == 2  # the i18n dictionary and the page's own script
+    # The loading class, the i18n dictionary, the page's own script, and each claim's folded details, whose raw text
+    # nothing escaped can end early.
+    folded = page.count('<script type="text/html" class="folded">')
+    assert folded == page.count('<tr class="claim"') and page.count("<script") == 3 + folded
+    with pytest.raises(ValueError, match="may not contain"):
+        compliance._folded("<pre></SCRIPT><script>alert(1)</script></pre>")
 
 
 def test_summary_detail_and_languages(page: str) -> None:
@@ -835,7 +840,11 @@ def test_in_chromium(run_dir: Path, tmp_path: Path) -> None:
     visible = sorted(cid for cls, cid in rows if "off" not in cls.split())
     assert visible == ["RC-MISSING-CLASS-FAILED"]
     assert any(cid == "RC-MISSING-CLASS-FAILED" and "open" in cls.split() for cls, cid in rows)
-    assert '<span id="n-shown">1</span>' in dom
+    assert '<span id="n-shown">1</span>' in dom and "loading" not in dom.split("<head>", 1)[0]
+    # The opened claim's details were built from their raw text, in the page's language; the others were not.
+    opened = dom.split('id="c-RC-MISSING-CLASS-FAILED"', 1)[1].split('<tr class="claim', 1)[0]
+    assert "folded" not in opened and f'data-i18n="quotes">{compliance.I18N["quotes"]["pt"]}<' in opened
+    assert dom.count('<script type="text/html" class="folded">') == len(rows) - 1
     assert f'data-i18n="title">{compliance.I18N["title"]["pt"]}<' in dom
     assert f"<title>{compliance.I18N['title']['pt']}" in dom
     ready = re.search(r'data-ready-ms="([0-9.]+)"', dom)
