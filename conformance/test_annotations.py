@@ -24,15 +24,6 @@ from fixtures.signatures import Kubectl
 TOTAL_LIMIT = 256 * 1024  # "256KB", read as 256 KiB
 
 
-def held_pod(name: str, image: str, annotations: dict[str, str] | None = None) -> client.V1Pod:
-    """A pod held by a scheduling gate: it exists (and can be annotated) but never runs."""
-    pod = pods.command_pod(
-        name, image, ["sleep", "3600"], scheduling_gates=[client.V1PodSchedulingGate(name="k8sdc.io/hold")]
-    )
-    pod.metadata.annotations = annotations
-    return pod
-
-
 def annotated(core: client.CoreV1Api, namespace: str, annotations: dict[str, str]) -> tuple[int, str] | None:
     """Dry-run create of a ConfigMap with these annotations: None when accepted (and stored unchanged), else
     (HTTP status, message)."""
@@ -55,8 +46,10 @@ def test_there_is_no_annotation_selector(
     """ "Annotations are also key-value pairs, but unlike labels they are not meant to hold identifying
     information, and there is no such thing as an annotation selector." A pod annotated k8sdc.io/owner=alice: label
     selectors on that key select nothing, and field selectors on annotations are refused."""
-    core.create_namespaced_pod(namespace, held_pod("annotated", busybox_image, {"k8sdc.io/owner": "alice"}))
-    core.create_namespaced_pod(namespace, held_pod("plain", busybox_image))
+    core.create_namespaced_pod(
+        namespace, pods.held_pod("annotated", busybox_image, annotations={"k8sdc.io/owner": "alice"})
+    )
+    core.create_namespaced_pod(namespace, pods.held_pod("plain", busybox_image))
     by_label = {
         selector: sorted(p.metadata.name for p in core.list_namespaced_pod(namespace, label_selector=selector).items)
         for selector in ("k8sdc.io/owner=alice", "k8sdc.io/owner")
@@ -82,7 +75,7 @@ def test_kubectl_adds_changes_removes_and_describes_annotations(
     """ "kubectl annotate pod my-pod my-annotation=my-value # add; kubectl describe pod my-pod # view; kubectl
     annotate pod my-pod my-annotation=new-value --overwrite # modify; kubectl annotate pod my-pod my-annotation- #
     remove\""""
-    core.create_namespaced_pod(namespace, held_pod("my-pod", busybox_image))
+    core.create_namespaced_pod(namespace, pods.held_pod("my-pod", busybox_image))
 
     def mine() -> dict[str, str]:
         found = core.read_namespaced_pod("my-pod", namespace).metadata.annotations or {}

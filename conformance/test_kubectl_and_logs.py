@@ -29,10 +29,6 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) 
 MIB = 1024 * 1024
 
 
-def sleeper(name: str, image: str, **spec: object) -> client.V1Pod:
-    return pods.command_pod(name, image, ["sleep", "3600"], **spec)
-
-
 def pod_manifest(name: str, image: str, labels: dict[str, str] | None = None) -> str:
     """The document's kubia-manual pod, with our image and a command that keeps it running."""
     manifest: dict[str, Any] = {
@@ -98,8 +94,8 @@ def test_status_is_read_only_and_need_not_be_given(
     """ "status: read-only runtime data — the detailed status of the pod and its containers … It usually does not
     need to be specified at creation." A pod created without status is accepted; a status supplied at creation,
     or written through the pod itself (not its status subresource), is ignored."""
-    plain = core.create_namespaced_pod(namespace, sleeper("without-status", busybox_image))
-    forged = sleeper("with-status", busybox_image)
+    plain = core.create_namespaced_pod(namespace, pods.sleeper("without-status", busybox_image))
+    forged = pods.sleeper("with-status", busybox_image)
     fake_ip = "10.255.255.254"
     forged.status = client.V1PodStatus(phase="Succeeded", pod_ip=fake_ip, message="written by the client")
     created = core.create_namespaced_pod(namespace, forged)
@@ -203,7 +199,7 @@ def test_kubectl_get_output_formats(
     custom-columns=NAME:.metadata.name,STATUS:.status.phase / jsonpath='{.items[*].metadata.name}' /
     go-template='{{range .items}}{{.metadata.name}}{{"\\n"}}{{end}}'" — the document's commands, on one running
     pod."""
-    core.create_namespaced_pod(namespace, sleeper("kubia", busybox_image))
+    core.create_namespaced_pod(namespace, pods.sleeper("kubia", busybox_image))
     pod = pods.wait_running(core, namespace, "kubia")
     formats = {
         "json": "json",

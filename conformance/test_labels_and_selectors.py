@@ -34,19 +34,6 @@ GEM_PODS: dict[str, dict[str, str]] = {
 }
 
 
-def held_pod(name: str, image: str, labels: dict[str, str] | None = None) -> client.V1Pod:
-    """A pod held by a scheduling gate: it exists (and can be labelled and selected) but never runs."""
-    pod = pods.command_pod(
-        name, image, ["sleep", "3600"], scheduling_gates=[client.V1PodSchedulingGate(name="k8sdc.io/hold")]
-    )
-    pod.metadata.labels = labels
-    return pod
-
-
-def sleeper(name: str, image: str, **spec: object) -> client.V1Pod:
-    return pods.command_pod(name, image, ["sleep", "3600"], **spec)
-
-
 def select(kubectl: Kubectl, namespace: str, selector: str) -> set[str]:
     """``kubectl get pods -l SELECTOR -o name``: the names of the pods selected."""
     out = kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "name").stdout
@@ -55,7 +42,7 @@ def select(kubectl: Kubectl, namespace: str, selector: str) -> set[str]:
 
 def gem_pods(core: client.CoreV1Api, namespace: str, image: str) -> None:
     for name, labels in GEM_PODS.items():
-        core.create_namespaced_pod(namespace, held_pod(name, image, labels))
+        core.create_namespaced_pod(namespace, pods.held_pod(name, image, labels))
 
 
 def check_selectors(
@@ -87,7 +74,7 @@ def test_labels_attach_to_any_resource_and_selectors_filter_them(
     for env in ("prod", "debug"):
         labels = {"creation_method": "manual", "env": env}
         meta = client.V1ObjectMeta(name=f"kubia-{env}", labels=labels)
-        core.create_namespaced_pod(namespace, held_pod(f"kubia-{env}", busybox_image, labels))
+        core.create_namespaced_pod(namespace, pods.held_pod(f"kubia-{env}", busybox_image, labels))
         core.create_namespaced_service(
             namespace,
             client.V1Service(
@@ -130,7 +117,7 @@ def test_a_label_key_is_unique_on_an_object(
     """ "On the same resource object, label keys must be unique." A key that is already set cannot be given a
     second value (kubectl label without --overwrite is refused), and a manifest naming the key twice still gives the
     object a single value for the key (that strict field validation refuses such a manifest: the test below)."""
-    core.create_namespaced_pod(namespace, held_pod("kubia", busybox_image, {"env": "prod"}))
+    core.create_namespaced_pod(namespace, pods.held_pod("kubia", busybox_image, {"env": "prod"}))
     relabel = kubectl("label", "pods", "kubia", "-n", namespace, "env=debug", check=False)
     after_relabel = core.read_namespaced_pod("kubia", namespace).metadata.labels
     manifest = key_twice_configmap("labels", "env", "prod", "debug")
@@ -183,7 +170,7 @@ def test_labels_change_without_recreating_the_pod(
     """ "Labels are usually attached to resources when writing the manifest, but they can also be set after the
     resource is created, without recreating the resource." A running pod gets a new label and a changed one: same
     UID, same container, no restart."""
-    pod = sleeper("kubia-manual", busybox_image)
+    pod = pods.sleeper("kubia-manual", busybox_image)
     pod.metadata.labels = {"creation_method": "manual"}
     core.create_namespaced_pod(namespace, pod)
     before = pods.wait_running(core, namespace, "kubia-manual")
@@ -270,7 +257,9 @@ def test_kubectl_adds_changes_removes_and_shows_labels(
     you are interested in. kubectl label pods <pod_name> <key>=<value> # add; … <key>=<new_value> --overwrite #
     modify; … <key>- # remove\""""
     name = "kubia-manual-v2"
-    core.create_namespaced_pod(namespace, held_pod(name, busybox_image, {"creation_method": "manual", "env": "prod"}))
+    core.create_namespaced_pod(
+        namespace, pods.held_pod(name, busybox_image, {"creation_method": "manual", "env": "prod"})
+    )
 
     def table(*args: str) -> dict[str, str]:
         """The pod's row of ``kubectl get po``, column name -> value."""
@@ -403,14 +392,14 @@ def test_node_selector_schedules_only_onto_labelled_nodes(
     try:
         names = [f"kubia-gpu-{i}" for i in range(6)]
         for name in names:
-            core.create_namespaced_pod(namespace, sleeper(name, busybox_image, node_selector=selector))
+            core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, node_selector=selector))
         placed = {
             name: pods.wait_pod(core, namespace, name, scheduled, 60, "scheduled").spec.node_name for name in names
         }
     finally:
         core.patch_node(target, {"metadata": {"labels": {key: None}}})
     time.sleep(pods.SCHEDULER_CACHE_LAG)
-    core.create_namespaced_pod(namespace, sleeper("kubia-gpu-none", busybox_image, node_selector=selector))
+    core.create_namespaced_pod(namespace, pods.sleeper("kubia-gpu-none", busybox_image, node_selector=selector))
     unplaced = pods.wait_unschedulable(core, namespace, "kubia-gpu-none")
     try:
         events = wait_for(
@@ -452,14 +441,14 @@ def test_every_node_has_a_hostname_label_that_pins_pods(
     pinned = {node: f"pinned-{i}" for i, node in enumerate(caps.schedulable_nodes) if hostnames.get(node)}
     for node, name in pinned.items():
         selector = {"kubernetes.io/hostname": str(hostnames[node])}
-        core.create_namespaced_pod(namespace, sleeper(name, busybox_image, node_selector=selector))
+        core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, node_selector=selector))
     placed = {
         node: pods.wait_pod(core, namespace, name, scheduled, 60, "scheduled").spec.node_name
         for node, name in pinned.items()
     }
     gone = f"k8sdc-gone-{uuid.uuid4().hex[:8]}"
     core.create_namespaced_pod(
-        namespace, sleeper("pinned-gone", busybox_image, node_selector={"kubernetes.io/hostname": gone})
+        namespace, pods.sleeper("pinned-gone", busybox_image, node_selector={"kubernetes.io/hostname": gone})
     )
     unplaced = pods.wait_unschedulable(core, namespace, "pinned-gone")
     evidence.observe(

@@ -13,196 +13,42 @@ import re
 import time
 import uuid
 from contextlib import suppress
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
 import pytest
-from kubernetes import client, watch
+from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import explain, pods
-from fixtures.apicalls import rejection
+from fixtures import explain, nodes, pods
+from fixtures.apicalls import must_be_accepted, rejection
 from fixtures.evidence import Evidence
-from fixtures.hook_recorder import TCP_PORT, HookRecorder, Record
+from fixtures.hook_recorder import TCP_PORT, HookRecorder
+from fixtures.lifecycle import (
+    IDLE,
+    KUBELET_MIN_GRACE,
+    SLACK,
+    delete_and_watch,
+    delete_pod,
+    epoch,
+    event_summary,
+    events_of,
+    exec_handler,
+    first_at,
+    follow_removal,
+    lifecycle,
+    make_pod,
+    on_term,
+    rel,
+    shell,
+    start,
+    timings,
+    wait_events,
+)
 from fixtures.nodes import Reconfigurable
 from fixtures.signatures import Exclusive, Kubectl, NodeExec
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout, wait_for
-
-#: The kubelet's one-off extension when preStop is still running at the end of the grace period (doc 003, pod
-#: termination step 1; pkg/kubelet/kuberuntime/kuberuntime_container.go minimumGracePeriodInSeconds).
-KUBELET_MIN_GRACE = 2.0
-#: Latency between a deadline and what we can see of it: the kubelet's status update, the final API delete, the
-#: watch event (a busy 2-core machine).
-SLACK = 3.0
-#: Keeps a busybox shell alive and lets a trapped signal run its handler at once (``sleep`` in the foreground would
-#: delay the trap by up to its duration).
-IDLE = "while :; do sleep 1 & wait $!; done"
-
-
-# --------------------------------------------------------------------------- pods
-
-
-def shell(name: str, image: str, script: str, **fields: Any) -> client.V1Container:
-    return client.V1Container(
-        name=name, image=image, image_pull_policy="IfNotPresent", command=["sh", "-c", script], **fields
-    )
-
-
-def lifecycle(
-    post_start: client.V1LifecycleHandler | None = None, pre_stop: client.V1LifecycleHandler | None = None
-) -> client.V1Lifecycle:
-    return client.V1Lifecycle(post_start=post_start, pre_stop=pre_stop)
-
-
-def exec_handler(script: str) -> client.V1LifecycleHandler:
-    return client.V1LifecycleHandler(_exec=client.V1ExecAction(command=["sh", "-c", script]))
-
-
-def make_pod(
-    name: str, containers: list[client.V1Container], grace: int = 5, restart: str = "Never", **spec: Any
-) -> client.V1Pod:
-    return client.V1Pod(
-        metadata=client.V1ObjectMeta(name=name),
-        spec=client.V1PodSpec(
-            containers=containers, restart_policy=restart, termination_grace_period_seconds=grace, **spec
-        ),
-    )
-
-
-def on_term(rec: HookRecorder, name: str = "term", then: str = "exit 0") -> str:
-    """A trap that reports ``name`` to the recorder when TERM arrives, then runs ``then`` (``:`` ignores TERM)."""
-    return f'trap "{rec.report(name)}; {then}" TERM'
-
-
-def start(core: client.CoreV1Api, namespace: str, pod: client.V1Pod, timeout: float = 120) -> client.V1Pod:
-    core.create_namespaced_pod(namespace, pod)
-    return pods.wait_running(core, namespace, pod.metadata.name, timeout)
-
-
-# --------------------------------------------------------------------------- observations
-
-
-def events_of(core: client.CoreV1Api, namespace: str, name: str) -> list[client.CoreV1Event]:
-    found = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
-    return sorted(found, key=lambda e: e.first_timestamp or e.event_time or e.metadata.creation_timestamp)
-
-
-def wait_events(
-    core: client.CoreV1Api, namespace: str, name: str, reasons: set[str], timeout: float = 90
-) -> list[client.CoreV1Event]:
-    """Wait until the pod's events include every reason in ``reasons``; WaitTimeout carries the reasons seen."""
-    found = wait_for(
-        lambda: events_of(core, namespace, name),
-        lambda evs: reasons <= {e.reason for e in evs},
-        timeout,
-        f"events {sorted(reasons)} for pod {name}",
-    )
-    return found
-
-
-def event_summary(evs: list[client.CoreV1Event]) -> list[dict[str, Any]]:
-    return [{"type": e.type, "reason": e.reason, "count": e.count, "message": (e.message or "")[:400]} for e in evs]
-
-
-def rel(at: float | None, t0: float | None) -> float | None:
-    return None if at is None or t0 is None else round(at - t0, 3)
-
-
-def epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
-
-
-@dataclass
-class Removal:
-    """A pod's deletion as the API showed it: when we asked, when the call returned, when the pod was gone, the
-    states seen meanwhile and the last exit code of each container."""
-
-    asked: float
-    returned: float = 0.0
-    deletion_timestamp: str | None = None
-    gone: float | None = None
-    states: list[str] = field(default_factory=list)
-    exit_codes: dict[str, int] = field(default_factory=dict)
-    stopped: float | None = None  # when the API first showed every container terminated
-
-    def took(self) -> float | None:
-        return rel(self.gone, self.asked)
-
-    def stopped_after(self) -> float | None:
-        """Seconds from the delete call until every container was terminated (the API object may stay longer while
-        the kubelet cleans up)."""
-        return rel(self.stopped, self.asked)
-
-    def note(self, kind: str, pod: client.V1Pod) -> None:
-        self.states.append(f"{round(time.time() - self.asked, 2)}s {kind} {pods.describe(pod)}")
-        statuses = pod.status.container_statuses or []
-        for cs in statuses:
-            if cs.state and cs.state.terminated:
-                self.exit_codes[cs.name] = cs.state.terminated.exit_code
-        if self.stopped is None and statuses and all(cs.state and cs.state.terminated for cs in statuses):
-            self.stopped = time.time()
-
-
-def delete_pod(core: client.CoreV1Api, namespace: str, name: str) -> Removal:
-    """Delete the pod with its own grace period; the Removal to follow."""
-    removal = Removal(asked=time.time())
-    deleted = core.delete_namespaced_pod(name, namespace)
-    removal.returned = time.time()
-    stamp = deleted.metadata.deletion_timestamp
-    removal.deletion_timestamp = stamp.isoformat() if stamp else None
-    return removal
-
-
-def follow_removal(
-    core: client.CoreV1Api, namespace: str, name: str, removal: Removal, timeout: float = 120
-) -> Removal:
-    """Follow a deleted pod until the API has removed it (a pod in a terminal phase goes at once)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            current = core.read_namespaced_pod(name, namespace)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            removal.gone = time.time()
-            return removal
-        if time.monotonic() > deadline:
-            raise WaitTimeout(f"pod {namespace}/{name} not removed within {timeout:.0f}s", removal)
-        stream = watch.Watch().stream(
-            core.list_namespaced_pod,
-            namespace,
-            field_selector=f"metadata.name={name}",
-            resource_version=current.metadata.resource_version,
-            timeout_seconds=5,
-        )
-        for event in stream:
-            removal.note(event["type"], event["object"])
-            if event["type"] == "DELETED":
-                removal.gone = time.time()
-                return removal
-
-
-def delete_and_watch(core: client.CoreV1Api, namespace: str, name: str, timeout: float = 120) -> Removal:
-    """Delete the pod (its own grace period) and follow it until the API has removed it."""
-    return follow_removal(core, namespace, name, delete_pod(core, namespace, name), timeout)
-
-
-def timings(t0: float, **moments: float | None) -> dict[str, float | None]:
-    """Each moment in seconds after ``t0`` (None stays None)."""
-    return {k.replace("_", " "): rel(v, t0) for k, v in moments.items()}
-
-
-def first_at(records: list[Record]) -> float | None:
-    return records[0].at if records else None
-
-
-def node_ready(core: client.CoreV1Api, node: str) -> bool:
-    conditions = core.read_node(node).status.conditions or []
-    return any(c.type == "Ready" and c.status == "True" for c in conditions)
-
 
 # =========================================================================== the hooks
 
@@ -838,7 +684,14 @@ def test_sleep_handler_pauses_before_the_container_stops(
     seconds, grace = 5, 30
     hook = client.V1LifecycleHandler(sleep=client.V1SleepAction(seconds=seconds))
     main = client.V1Container(name="main", image=shellless_image, lifecycle=lifecycle(pre_stop=hook))
-    start(core, namespace, make_pod("sleeper", [main], grace=grace))
+    pod = make_pod("sleeper", [main], grace=grace)
+    must_be_accepted(
+        lambda: core.create_namespaced_pod(namespace, pod),
+        evidence,
+        documented=f"a container with a preStop sleep handler of {seconds} s",
+        what="pod sleeper (preStop sleep: {seconds: 5})",
+    )
+    pods.wait_running(core, namespace, "sleeper")
     removal = delete_and_watch(core, namespace, "sleeper")
     validation = {}
     for secs in (-1, 0, grace, grace + 1):
@@ -1162,7 +1015,7 @@ def test_kubelet_restart_during_poststart_delivery(
                     restart_trial(core, namespace, busybox_image, rec, node_exec, node, f"redeliver-{i}", hold)
                 )
         finally:
-            wait_for(lambda: node_ready(core, node.name), bool, 120, f"{node.name} Ready", 1.0)
+            nodes.wait_ready(core, node.name)
     evidence.attach("trials", results)
     deliveries = [t["deliveries"] for t in results]
     starts = [t["container starts"] for t in results]
@@ -1205,7 +1058,7 @@ def restart_trial(
     restart_at = time.time()
     node_exec(node.name, ["sh", "-c", "systemctl reset-failed kubelet 2>/dev/null; systemctl restart kubelet"])
     restarted = time.time()
-    wait_for(lambda: node_ready(core, node.name), bool, 120, f"{node.name} Ready", 1.0)
+    nodes.wait_ready(core, node.name)
     try:
         after_pod = pods.wait_pod(
             core,

@@ -27,12 +27,6 @@ from fixtures.waits import WaitTimeout, wait_for
 NamespaceMaker = Callable[..., str]
 
 
-def sleeper(name: str, image: str, labels: dict[str, str] | None = None, **spec: object) -> client.V1Pod:
-    pod = pods.command_pod(name, image, ["sleep", "3600"], **spec)
-    pod.metadata.labels = labels
-    return pod
-
-
 def rejection(call: Callable[[], object]) -> tuple[int, str, str] | None:
     """Run an API call; None when it was accepted, else (HTTP status, reason, message)."""
     try:
@@ -101,11 +95,11 @@ def test_names_are_unique_only_within_a_namespace(
     first, second = make_namespace(), make_namespace()
     created = {}
     for ns in (first, second):
-        pod = core.create_namespaced_pod(ns, sleeper("x", busybox_image))
+        pod = core.create_namespaced_pod(ns, pods.sleeper("x", busybox_image))
         cm = core.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="x")))
         created[ns] = {"pod x uid": pod.metadata.uid, "configmap x uid": cm.metadata.uid}
     again = {
-        "pod": rejection(lambda: core.create_namespaced_pod(first, sleeper("x", busybox_image))),
+        "pod": rejection(lambda: core.create_namespaced_pod(first, pods.sleeper("x", busybox_image))),
         "configmap": rejection(
             lambda: core.create_namespaced_config_map(first, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="x")))
         ),
@@ -131,7 +125,7 @@ def test_kubectl_lists_namespaces_defaults_to_default_and_takes_n(
     context_ns = kubectl("config", "view", "--minify", "-o", "jsonpath={..namespace}").stdout.strip()
     if context_ns:
         evidence.not_applicable(f"the kubeconfig context sets namespace {context_ns!r}, so kubectl's default is it")
-    core.create_namespaced_pod(namespace, sleeper("in-other-ns", busybox_image))
+    core.create_namespaced_pod(namespace, pods.sleeper("in-other-ns", busybox_image))
     listed = kubectl("get", "ns").stdout
     ns_names = [line.split()[0] for line in listed.splitlines()[1:] if line.strip()]
     without_n = kubectl("get", "pods", "-v=6", check=False)
@@ -241,7 +235,7 @@ def test_namespace_limits_compute_resources(
     )
 
     def cpu_pod(name: str, cpu: str) -> client.V1Pod:
-        pod = sleeper(name, busybox_image)
+        pod = pods.sleeper(name, busybox_image)
         pod.spec.containers[0].resources = client.V1ResourceRequirements(limits={"cpu": cpu})
         return pod
 
@@ -338,7 +332,7 @@ def test_kubectl_delete_pods_by_name(
     """ "Delete pods by name: kubectl delete po po_name[ pod_name1....]". Two of three running pods are named; the
     third stays."""
     for name in ("one", "two", "three"):
-        core.create_namespaced_pod(namespace, sleeper(name, busybox_image))
+        core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image))
     for name in ("one", "two", "three"):
         pods.wait_running(core, namespace, name)
     result = kubectl("delete", "po", "one", "two", "-n", namespace, "--timeout=90s")
@@ -356,7 +350,7 @@ def test_kubectl_delete_pods_by_label(
     two go."""
     labels = {"a": {"env": "doomed"}, "b": {"env": "doomed"}, "c": {"env": "kept"}}
     for name, pod_labels in labels.items():
-        core.create_namespaced_pod(namespace, sleeper(name, busybox_image, labels=pod_labels))
+        core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, labels=pod_labels))
     result = kubectl("delete", "po", "-l", "env=doomed", "-n", namespace, "--timeout=90s")
     left = pod_names(core, namespace)
     evidence.attach("kubectl delete po -l env=doomed", result.stdout + result.stderr)
@@ -372,7 +366,7 @@ def test_kubectl_delete_namespace_deletes_its_pods(
     Service; the namespace and everything in it must be gone within 120 s."""
     ns = own_namespace()
     for name in ("p1", "p2"):
-        core.create_namespaced_pod(ns, sleeper(name, busybox_image))
+        core.create_namespaced_pod(ns, pods.sleeper(name, busybox_image))
     core.create_namespaced_config_map(ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="cm")))
     core.create_namespaced_service(
         ns,
@@ -414,13 +408,13 @@ def test_kubectl_delete_all_spares_resources_outside_all(
     apps = client.AppsV1Api(api_client)
     pods_ns, all_ns = make_namespace(), make_namespace()
     for name in ("a", "b", "c"):
-        core.create_namespaced_pod(pods_ns, sleeper(name, busybox_image))
+        core.create_namespaced_pod(pods_ns, pods.sleeper(name, busybox_image))
     po_all = kubectl("delete", "po", "--all", "-n", pods_ns, "--timeout=90s")
     pods_left = pod_names(core, pods_ns)
 
-    core.create_namespaced_pod(all_ns, sleeper("bare", busybox_image))
+    core.create_namespaced_pod(all_ns, pods.sleeper("bare", busybox_image))
     template = client.V1PodTemplateSpec(
-        metadata=client.V1ObjectMeta(labels={"app": "web"}), spec=sleeper("web", busybox_image).spec
+        metadata=client.V1ObjectMeta(labels={"app": "web"}), spec=pods.sleeper("web", busybox_image).spec
     )
     template.spec.restart_policy = "Always"  # the only policy a Deployment accepts
     apps.create_namespaced_deployment(

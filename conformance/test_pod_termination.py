@@ -19,7 +19,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import pods
+from fixtures import nodes, pods
 from fixtures import termination as term
 from fixtures.apicalls import must_be_accepted
 from fixtures.evidence import Evidence
@@ -353,7 +353,7 @@ def test_kubelet_restart_restarts_the_full_grace_period(
                 wait_for(lambda: recorder.first(kubelet_removed), bool, 90, "the kubelet's delete", interval=0.5)
         finally:
             release(core, namespace, name)
-            wait_node_ready(core, node)
+            nodes.wait_ready(core, node)
     terms, last_alive, finished = follow.all("GOT TERM"), follow.last_alive(), recorder.finished_at("main")
     removed = recorder.first(kubelet_removed)
     # the log stream breaks with the kubelet: the status' finishedAt (whole seconds) bounds the KILL as well
@@ -398,14 +398,6 @@ def release(core: client.CoreV1Api, namespace: str, name: str) -> None:
     """Drop the suite's finalizer so that the pod goes (also when the scenario failed or was interrupted)."""
     with suppress(ApiException):
         core.patch_namespaced_pod(name, namespace, [{"op": "remove", "path": "/metadata/finalizers"}])
-
-
-def wait_node_ready(core: client.CoreV1Api, node: str, timeout: float = 120) -> None:
-    def ready() -> bool:
-        conditions = core.read_node(node).status.conditions or []
-        return any(c.type == "Ready" and c.status == "True" for c in conditions)
-
-    wait_for(ready, bool, timeout, f"node {node} Ready again", interval=1)
 
 
 # --------------------------------------------------------------------------- what the API shows

@@ -26,7 +26,7 @@ import pytest
 from kubernetes import client
 
 from fixtures import node_credentials as nc
-from fixtures import pods, pullsecrets
+from fixtures import nodes, pods, pullsecrets
 from fixtures.capabilities import kubelet_config
 from fixtures.evidence import Evidence
 from fixtures.images import push
@@ -74,8 +74,7 @@ def push_private(registries: RegistrySet, run_id: str) -> str:
 def other_node(core: client.CoreV1Api, besides: str) -> str:
     """A Ready, untainted node other than ``besides`` (a node with kubelet defaults)."""
     for node in sorted(core.list_node().items, key=lambda n: n.metadata.name):
-        ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
-        if node.metadata.name != besides and ready and not node.spec.taints and not node.spec.unschedulable:
+        if node.metadata.name != besides and nodes.ready(node) and not node.spec.taints and not node.spec.unschedulable:
             return str(node.metadata.name)
     pytest.skip("needs a second schedulable node")
 

@@ -51,10 +51,6 @@ def runtime_class(node_api: client.NodeV1Api) -> Iterator[RuntimeClassFactory]:
                 raise
 
 
-def sleeper(name: str, image: str, **spec: object) -> client.V1Pod:
-    return pods.command_pod(name, image, ["sleep", "3600"], **spec)
-
-
 @pytest.mark.claim("RC-API-OBJECT")
 def test_runtimeclass_is_a_cluster_scoped_node_k8s_io_v1_object(
     node_api: client.NodeV1Api, runtime_class: RuntimeClassFactory, evidence: Evidence
@@ -234,12 +230,12 @@ def test_missing_runtimeclass_puts_the_pod_in_failed(
     """ "If the configured RuntimeClass does not exist … the Pod enters the Failed terminal phase. Check the Pod's
     events for the error message.\""""
     missing = f"does-not-exist-{uuid.uuid4().hex[:6]}"
-    pod = sleeper("orphan", busybox_image, runtime_class_name=missing)
+    pod = pods.sleeper("orphan", busybox_image, runtime_class_name=missing)
     admission = rejection(lambda: core.create_namespaced_pod(namespace, pod))
     evidence.observe(observed={"pod creation": admission}, what="direct pod creation")
     # through a controller, the rejection surfaces as an event on the ReplicaSet
     apps = client.AppsV1Api(api_client)
-    template_spec = sleeper("orphan", busybox_image, runtime_class_name=missing).spec
+    template_spec = pods.sleeper("orphan", busybox_image, runtime_class_name=missing).spec
     template_spec.restart_policy = "Always"  # what a Deployment's pods must have
     template = client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels={"app": "orphan"}), spec=template_spec)
     deployment = client.V1Deployment(
@@ -275,7 +271,9 @@ def test_unrunnable_handler_puts_the_pod_in_failed(
     phase." Watched for 60 s."""
     rc = runtime_class("nonexistent-handler")
     with Timeline(core, namespace) as tl:
-        core.create_namespaced_pod(namespace, sleeper("unrunnable", busybox_image, runtime_class_name=rc.metadata.name))
+        core.create_namespaced_pod(
+            namespace, pods.sleeper("unrunnable", busybox_image, runtime_class_name=rc.metadata.name)
+        )
         try:
             final = pods.wait_pod(core, namespace, "unrunnable", lambda p: p.status.phase == "Failed", 60, "to fail")
         except WaitTimeout as exc:
@@ -297,7 +295,9 @@ def test_runtimeclass_errors_are_events(
     """Errors from running a pod with a RuntimeClass "can be checked through the Pod's events"."""
     rc = runtime_class("nonexistent-handler")
     with Timeline(core, namespace) as tl:
-        core.create_namespaced_pod(namespace, sleeper("unrunnable", busybox_image, runtime_class_name=rc.metadata.name))
+        core.create_namespaced_pod(
+            namespace, pods.sleeper("unrunnable", busybox_image, runtime_class_name=rc.metadata.name)
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not tl.of("event", type="Warning"):
             time.sleep(0.5)
@@ -359,7 +359,7 @@ def test_class_without_scheduling_leaves_placement_alone(
     """ "If scheduling is not set, this RuntimeClass is assumed to be supported by all nodes.\""""
     rc = runtime_class("runc")
     tolerations = [client.V1Toleration(key="k8sdc", operator="Exists", effect="NoSchedule")]
-    pod = sleeper("plain", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"zone": "z1"})
+    pod = pods.sleeper("plain", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"zone": "z1"})
     pod.spec.tolerations = tolerations
     stored = core.create_namespaced_pod(namespace, pod, dry_run="All")
     mine = [t for t in stored.spec.tolerations or [] if t.key == "k8sdc"]
@@ -380,7 +380,7 @@ def test_class_node_selector_is_merged_into_the_pod(
 ) -> None:
     """ "At admission, the RuntimeClass's nodeSelector is merged with the pod's existing nodeSelector.\""""
     rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector={"rt": "a"}))
-    pod = sleeper("merged", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"zone": "z1"})
+    pod = pods.sleeper("merged", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"zone": "z1"})
     stored = core.create_namespaced_pod(namespace, pod, dry_run="All")
     evidence.observe(documented={"rt": "a", "zone": "z1"}, observed=stored.spec.node_selector)
     assert stored.spec.node_selector == {"rt": "a", "zone": "z1"}
@@ -392,7 +392,7 @@ def test_conflicting_node_selectors_are_rejected(
 ) -> None:
     """ "Any conflicts will cause the pod to be rejected.\""""
     rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector={"rt": "a"}))
-    pod = sleeper("conflict", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"rt": "b"})
+    pod = pods.sleeper("conflict", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"rt": "b"})
     result = rejection(lambda: core.create_namespaced_pod(namespace, pod, dry_run="All"))
     evidence.observe(documented="rejected", observed=result)
     assert result is not None, "a pod whose nodeSelector conflicts with its RuntimeClass was accepted"
@@ -419,7 +419,7 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
         rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector={label: "a"}))
         for i in range(5):
             core.create_namespaced_pod(
-                namespace, sleeper(f"placed-{i}", busybox_image, runtime_class_name=rc.metadata.name)
+                namespace, pods.sleeper(f"placed-{i}", busybox_image, runtime_class_name=rc.metadata.name)
             )
         placed = {
             f"placed-{i}": pods.wait_pod(
@@ -430,7 +430,7 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
     finally:
         core.patch_node(target, {"metadata": {"labels": {label: None}}})
     time.sleep(pods.SCHEDULER_CACHE_LAG)
-    core.create_namespaced_pod(namespace, sleeper("unplaced", busybox_image, runtime_class_name=rc.metadata.name))
+    core.create_namespaced_pod(namespace, pods.sleeper("unplaced", busybox_image, runtime_class_name=rc.metadata.name))
     unplaced = pods.wait_unschedulable(core, namespace, "unplaced")
     evidence.observe(
         documented=f"all on {target}; none once the label is gone", observed={"placed": placed, "after": unplaced}
@@ -458,7 +458,7 @@ def test_class_tolerations_are_merged_as_a_union(
 
     class_only, pod_only, shared = toleration("class-only"), toleration("pod-only", "yes"), toleration("shared")
     rc = runtime_class("runc", scheduling=client.V1Scheduling(tolerations=[class_only, shared]))
-    pod = sleeper("tolerant", busybox_image, runtime_class_name=rc.metadata.name)
+    pod = pods.sleeper("tolerant", busybox_image, runtime_class_name=rc.metadata.name)
     pod.spec.tolerations = [pod_only, shared]
     sent = [_toleration(t) for t in pod.spec.tolerations]
     of_class = [_toleration(t) for t in (rc.scheduling.tolerations if rc.scheduling else None) or []]
@@ -515,7 +515,7 @@ def test_class_overhead_is_set_on_the_pod(
     overhead = {"cpu": "250m", "memory": "120Mi"}
     rc = runtime_class("runc", overhead=client.V1Overhead(pod_fixed=overhead))
     stored = core.create_namespaced_pod(
-        namespace, sleeper("overhead", busybox_image, runtime_class_name=rc.metadata.name), dry_run="All"
+        namespace, pods.sleeper("overhead", busybox_image, runtime_class_name=rc.metadata.name), dry_run="All"
     )
     evidence.observe(documented=overhead, observed=stored.spec.overhead)
     assert stored.spec.overhead == overhead
@@ -531,7 +531,7 @@ def test_pod_overhead_other_than_the_class_is_rejected(
     without = runtime_class("runc")
     results = {}
     for case, rc in (("differs from the class", with_overhead), ("class has none", without)):
-        pod = sleeper("mismatch", busybox_image, runtime_class_name=rc.metadata.name, overhead={"cpu": "1"})
+        pod = pods.sleeper("mismatch", busybox_image, runtime_class_name=rc.metadata.name, overhead={"cpu": "1"})
         results[case] = rejection(partial(core.create_namespaced_pod, namespace, pod, dry_run="All"))
     evidence.observe(documented="both rejected", observed=results)
     assert all(r is not None and r[0] in (400, 403, 422) for r in results.values()), results
@@ -544,8 +544,8 @@ def test_scheduler_counts_the_overhead(
     """ "…the overhead … is taken into account … including the scheduler." An overhead no node can hold keeps the
     pod Pending (Insufficient cpu); the same pod without the class schedules."""
     rc = runtime_class("runc", overhead=client.V1Overhead(pod_fixed={"cpu": "1000"}))
-    core.create_namespaced_pod(namespace, sleeper("heavy", busybox_image, runtime_class_name=rc.metadata.name))
-    core.create_namespaced_pod(namespace, sleeper("light", busybox_image))
+    core.create_namespaced_pod(namespace, pods.sleeper("heavy", busybox_image, runtime_class_name=rc.metadata.name))
+    core.create_namespaced_pod(namespace, pods.sleeper("light", busybox_image))
     light = pods.wait_pod(core, namespace, "light", lambda p: bool(p.spec.node_name), 60, "scheduled")
     reason = pods.wait_unschedulable(core, namespace, "heavy")
     evidence.observe(
