@@ -17,7 +17,6 @@ from fixtures.evidence import Evidence
 from fixtures.hook_recorder import HookRecorder
 from fixtures.lifecycle import (
     IDLE,
-    KUBELET_MIN_GRACE,
     SLACK,
     delete_and_watch,
     delete_pod,
@@ -29,7 +28,6 @@ from fixtures.lifecycle import (
     lifecycle,
     make_pod,
     on_term,
-    rel,
     shell,
     start,
     timings,
@@ -37,6 +35,7 @@ from fixtures.lifecycle import (
 )
 from fixtures.nodes import Reconfigurable
 from fixtures.signatures import Exclusive, Kubectl, NodeExec
+from fixtures.termination import KUBELET_MIN_GRACE, rel
 from fixtures.waits import WaitTimeout
 
 # --------------------------------------------------------------------------- preStop and the grace period

@@ -31,13 +31,13 @@ from fixtures.lifecycle import (
     lifecycle,
     make_pod,
     on_term,
-    rel,
     shell,
     start,
     timings,
     wait_events,
 )
 from fixtures.signatures import Kubectl
+from fixtures.termination import rel
 from fixtures.timeline import Timeline
 from fixtures.waits import WaitTimeout, wait_for
 

@@ -32,12 +32,12 @@ from fixtures.lifecycle import (
     lifecycle,
     make_pod,
     on_term,
-    rel,
     shell,
     start,
 )
 from fixtures.nodes import Reconfigurable
 from fixtures.signatures import Exclusive, Kubectl
+from fixtures.termination import rel
 from fixtures.waits import WaitTimeout, wait_for
 
 # =========================================================================== the hooks
