@@ -24,7 +24,7 @@ from fixtures.registry.service import RegistrySet, unrelated_name
 
 
 @pytest.fixture(scope="module")
-def private_image(registries: RegistrySet, run_id: str) -> str:
+def run_private_image(registries: RegistrySet, run_id: str) -> str:
     """A repository of this run in the auth registry (reference without host: ``<repo>:v1``)."""
     reg = registries.auth
     repo = f"{run_id}/private"
@@ -58,7 +58,7 @@ def test_pull_secrets_come_from_the_pod_namespace(
     core: client.CoreV1Api,
     make_namespace: Callable[[], str],
     registries: RegistrySet,
-    private_image: str,
+    run_private_image: str,
     evidence: Evidence,
 ) -> None:
     """ "…the Secret must be in the same namespace as the Pod": a secret in another namespace is not used."""
@@ -67,7 +67,7 @@ def test_pull_secrets_come_from_the_pod_namespace(
     core.create_namespaced_secret(
         a, pullsecrets.dockerconfigjson_secret("regcred", {host: ("alice", registries.auth.users["alice"])})
     )
-    image = f"{host}/{private_image}"
+    image = f"{host}/{run_private_image}"
     outcome = {
         "pod in the secret's namespace": pull_outcome(core, a, puller("p", image, ["regcred"])),
         "pod in another namespace": pull_outcome(core, b, puller("p", image, ["regcred"])),
@@ -81,7 +81,7 @@ def test_pull_secrets_come_from_the_pod_namespace(
 
 @pytest.mark.claim("SECRET-ALLOWED-TYPES")
 def test_only_docker_config_secret_types_are_used(
-    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_private_image: str, evidence: Evidence
 ) -> None:
     """Pull secrets are of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; an Opaque secret with
     the same content is not used."""
@@ -94,7 +94,7 @@ def test_only_docker_config_secret_types_are_used(
     )
     secrets = {"dockerconfigjson": json_secret, "dockercfg": cfg_secret, "opaque": opaque}
     refused = {kind: rejection(partial(core.create_namespaced_secret, namespace, s)) for kind, s in secrets.items()}
-    image = f"{host}/{private_image}"
+    image = f"{host}/{run_private_image}"
     outcome = {
         kind: f"secret refused ({no[0]}): {no[1]}" if (no := refused[kind]) else
         pull_outcome(core, namespace, puller(f"p-{kind}", image, [str(secret.metadata.name)]))
@@ -156,7 +156,7 @@ def test_kubectl_create_secret_docker_registry(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
-    private_image: str,
+    run_private_image: str,
     kubectl: Callable[..., object],
     evidence: Evidence,
 ) -> None:
@@ -172,7 +172,7 @@ def test_kubectl_create_secret_docker_registry(
         "fields": sorted(entry),
         "auth is base64(user:password)": base64.b64decode(entry.get("auth", "")).decode() == f"alice:{password}",
     }
-    outcome = pull_outcome(core, namespace, puller("same", f"{server}/{private_image}", ["regcred"]))
+    outcome = pull_outcome(core, namespace, puller("same", f"{server}/{run_private_image}", ["regcred"]))
     evidence.observe(documented="a dockerconfigjson secret that pulls", observed={"secret": shape, "pull": outcome})
     assert shape["type"] == "kubernetes.io/dockerconfigjson"
     assert {"username", "password", "email", "auth"} <= set(entry) and shape["auth is base64(user:password)"], shape
@@ -184,7 +184,7 @@ def test_kubectl_registry_secret_serves_one_registry(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
-    private_image: str,
+    run_private_image: str,
     kubectl: Callable[..., object],
     evidence: Evidence,
 ) -> None:
@@ -192,7 +192,7 @@ def test_kubectl_registry_secret_serves_one_registry(
     server = kubectl_registry_secret(kubectl, namespace, registries)
     other = unrelated_name(registries.auth)  # another host name: to the kubelet, another registry
     config = pullsecrets.stored_config(core.read_namespaced_secret("regcred", namespace))
-    outcome = pull_outcome(core, namespace, puller("other", f"{other}/{private_image}", ["regcred"]))
+    outcome = pull_outcome(core, namespace, puller("other", f"{other}/{run_private_image}", ["regcred"]))
     evidence.observe(
         documented=f"credentials for {server} only",
         observed={"registries": sorted(config["auths"]), f"pull from {other}": outcome},
@@ -206,7 +206,7 @@ def test_a_docker_config_file_imports_as_a_secret(
     core: client.CoreV1Api,
     namespace: str,
     registries: RegistrySet,
-    private_image: str,
+    run_private_image: str,
     kubectl: Callable[..., object],
     evidence: Evidence,
     tmp_path: object,
@@ -234,10 +234,10 @@ def test_a_docker_config_file_imports_as_a_secret(
     )
     since = datetime.now(UTC)
     outcome = {
-        first: pull_outcome(core, namespace, puller("first", f"{first}/{private_image}", ["imported"])),
-        second: pull_outcome(core, namespace, puller("second", f"{second}/{private_image}", ["imported"])),
+        first: pull_outcome(core, namespace, puller("first", f"{first}/{run_private_image}", ["imported"])),
+        second: pull_outcome(core, namespace, puller("second", f"{second}/{run_private_image}", ["imported"])),
     }
-    users = {u for u in users_seen(registries, private_image.split(":")[0], since) if u}
+    users = {u for u in users_seen(registries, run_private_image.split(":")[0], since) if u}
     evidence.observe(documented="both registries pull", observed={"pulls": outcome, "users the registry saw": users})
     assert outcome == {first: "pulled", second: "pulled"}, outcome
     assert users == {"alice", "bob"}, users
@@ -274,7 +274,7 @@ def test_serviceaccount_pull_secrets_are_added_to_its_pods(
 
 @pytest.mark.claim("SECRET-VIRTUAL-CONFIG-MERGE")
 def test_pull_secrets_merge_into_one_virtual_config(
-    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_private_image: str, evidence: Evidence
 ) -> None:
     """ "The kubelet merges the imagePullSecrets into a single virtual .docker/config.json": one secret per
     registry serves a pod with images from both, and of two secrets for one registry the working one is used."""
@@ -287,11 +287,11 @@ def test_pull_secrets_merge_into_one_virtual_config(
         ("wrong", {first: ("carol", "not-carols-password")}),
     ):
         core.create_namespaced_secret(namespace, pullsecrets.dockerconfigjson_secret(name, auths))
-    both = puller("both", f"{first}/{private_image}", ["for-first", "for-second"])
+    both = puller("both", f"{first}/{run_private_image}", ["for-first", "for-second"])
     both.spec.containers.append(
         client.V1Container(
             name="second",
-            image=f"{second}/{private_image}",
+            image=f"{second}/{run_private_image}",
             image_pull_policy="Always",
             command=["/bin/sh", "-c", "true"],
         )
@@ -300,10 +300,10 @@ def test_pull_secrets_merge_into_one_virtual_config(
     outcome = {
         "one secret per registry": pull_outcome(core, namespace, both),
         "a wrong and a right secret": pull_outcome(
-            core, namespace, puller("fallback", f"{first}/{private_image}", ["wrong", "for-first"])
+            core, namespace, puller("fallback", f"{first}/{run_private_image}", ["wrong", "for-first"])
         ),
     }
-    seen = users_seen(registries, private_image.split(":")[0], since)
+    seen = users_seen(registries, run_private_image.split(":")[0], since)
     attempted = [r.attempted_user for r in witness.requests(reg, since) if r.attempted_user]
     evidence.observe(documented="both pull", observed=outcome, users=sorted({u for u in seen if u}), refused=attempted)
     assert outcome == {"one secret per registry": "pulled", "a wrong and a right secret": "pulled"}, outcome

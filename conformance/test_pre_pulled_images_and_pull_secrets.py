@@ -1,0 +1,354 @@
+"""Private registries, continued (docs 000, 001, 002, 004: "使用私有仓库" / "Usando um registro privado"): pre-pulled
+images, imagePullSecrets on the pod, the documents' use cases, and pull secrets together with node configuration.
+Observed as in test_private_registries.py: the suite's auth registry and its witness, which names the user each
+request authenticated as and the node it came from; node configuration changed only on the reconfigurable node and
+put back afterwards (fixtures/private_pulls.py). Evidence names users only, never passwords.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+import pytest
+from kubernetes import client
+
+from fixtures import node_credentials as nc
+from fixtures import pods, pullsecrets
+from fixtures.capabilities import kubelet_config
+from fixtures.evidence import Evidence
+from fixtures.images import push
+from fixtures.nodes import Node
+from fixtures.private_pulls import (
+    CFG_PATHS,
+    JSON_PATHS,
+    ROOT_CONFIG,
+    manifest_requests,
+    no_node_credentials,
+    node_changes,
+    other_node,
+    pod_on,
+    pull_events,
+    pull_outcome,
+    push_private,
+    users_by_node,
+)
+from fixtures.registry import witness
+from fixtures.registry.service import RegistrySet, unrelated_name
+from fixtures.signatures import Exclusive
+
+# --- pre-pulled images --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.claim("PRIV-PREPULLED-USABLE-BY-ALL")
+@pytest.mark.needs("node_access")
+def test_images_pre_pulled_by_root_are_usable_by_every_pod(
+    core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
+    make_namespace: Callable[[], str],
+    registries: RegistrySet,
+    private_image: str,
+    evidence: Evidence,
+) -> None:
+    """ "所有 Pod 都可以使用节点上缓存的所有镜像" (pre-pulled images; "requires root access to all nodes"). Root pulls
+    the private image on a node with alice's credentials (crictl); pods of two namespaces, without pull secrets,
+    with IfNotPresent and Never, run it there, and the registry is not asked again."""
+    reg = registries.auth
+    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
+    node = other_node(core, "")
+    namespaces = [make_namespace(), make_namespace()]
+    try:
+        nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
+        pulled_at = datetime.now(UTC)
+        outcome = {
+            f"{ns} {policy}": pull_outcome(core, ns, pod_on(f"use-{policy.lower()}", image, node, policy))
+            for ns in namespaces
+            for policy in ("IfNotPresent", "Never")
+        }
+    finally:
+        nc.remove_image(cluster_nodes[node], image)
+    asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
+    evidence.observe(
+        documented={k: "ran" for k in outcome},
+        observed=outcome,
+        node=node,
+        registry_requests_after_the_pre_pull=asked_after,
+    )
+    assert all(v == "ran" for v in outcome.values()), f"pods without pull secrets: {outcome}"
+    assert not asked_after, f"the pods' node asked the registry again: {asked_after}"
+
+
+@pytest.mark.claim("PRIV-PREPULLED-USABLE-BY-ALL")
+@pytest.mark.needs("node_access")
+def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
+    core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
+    api_client: client.ApiClient,
+    make_namespace: Callable[[], str],
+    registries: RegistrySet,
+    private_image: str,
+    evidence: Evidence,
+) -> None:
+    """ "所有 Pod 都可以使用节点上缓存的所有镜像": any cached image, also one the kubelet pulled for a pod with
+    imagePullSecrets. Pod A (alice's secret) pulls the image on a node; pod B (another namespace, no secret,
+    IfNotPresent, same node) should run it from the cache."""
+    reg = registries.auth
+    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
+    node = other_node(core, "")
+    owner, other = make_namespace(), make_namespace()
+    core.create_namespaced_secret(
+        owner, pullsecrets.dockerconfigjson_secret("regcred", {reg.names[0]: ("alice", reg.users["alice"])})
+    )
+    try:
+        first = pull_outcome(core, owner, pod_on("a", image, node, "IfNotPresent", ("regcred",)))
+        pulled_at = datetime.now(UTC)
+        second = pull_outcome(core, other, pod_on("b", image, node, "IfNotPresent"))
+    finally:
+        nc.remove_image(cluster_nodes[node], image)
+    asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
+    settings = kubelet_config(api_client, node) or {}
+    evidence.observe(
+        documented={"pod A (secret)": "ran", "pod B (no secret, IfNotPresent, same node)": "ran from the cache"},
+        observed={"pod A (secret)": first, "pod B (no secret, IfNotPresent, same node)": second},
+        node=node,
+        registry_requests_for_pod_b=asked_after,
+        imagePullCredentialsVerificationPolicy=settings.get("imagePullCredentialsVerificationPolicy"),
+        featureGates=settings.get("featureGates"),
+        events_of_pod_b=pull_events(core, other, "b"),
+    )
+    if first != "ran":
+        raise RuntimeError(f"precondition: pod A with alice's secret did not run: {first}")
+    assert second == "ran", (
+        f"pod B without a secret could not use the image pod A pulled with one on {node} ({second}): the kubelet "
+        "checks the pod's own credentials against the registry before reusing it (KubeletEnsureSecretPulledImages)"
+    )
+
+
+@pytest.mark.claim("PRIV-PREPULLED-SAME-ON-ALL-NODES")
+@pytest.mark.needs("node_access", "multi_node")
+def test_pre_pulled_images_must_be_on_every_node(
+    core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
+    namespace: str,
+    registries: RegistrySet,
+    private_image: str,
+    evidence: Evidence,
+) -> None:
+    """ "如果你希望使用提前拉取镜像的方法代替仓库认证,就必须保证集群中所有节点提前拉取的镜像是相同的。" The image is
+    pre-pulled on one node only: a pod without pull secrets (imagePullPolicy Never) runs there and cannot start on
+    another node."""
+    reg = registries.auth
+    image = f"{reg.names[0]}/{private_image}"
+    node = other_node(core, "")
+    elsewhere = other_node(core, node)
+    try:
+        nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
+        outcome = {n: pull_outcome(core, namespace, pod_on(f"on-{n}", image, n, "Never")) for n in (node, elsewhere)}
+    finally:
+        nc.remove_image(cluster_nodes[node], image)
+    evidence.observe(documented={node: "ran", elsewhere: "ErrImageNeverPull"}, observed=outcome, pre_pulled_on=node)
+    assert outcome[node] == "ran", outcome
+    assert outcome[elsewhere] in pods.NEVER_PULL, outcome
+
+
+# --- imagePullSecrets ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.claim("PRIV-PULLSECRET-ONLY-OWNER")
+def test_only_pods_with_their_own_key_pull(
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
+) -> None:
+    """ "只有提供自己密钥的 Pod 才能访问私有仓库": of two pods on one node pulling the private image (Always), the one
+    with imagePullSecrets runs, the one without fails to pull."""
+    reg = registries.auth
+    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
+    node = other_node(core, "")
+    core.create_namespaced_secret(
+        namespace, pullsecrets.dockerconfigjson_secret("regcred", {reg.names[0]: ("alice", reg.users["alice"])})
+    )
+    since = datetime.now(UTC)
+    outcome = {
+        "with its own key": pull_outcome(core, namespace, pod_on("with-key", image, node, secrets=("regcred",))),
+        "without": pull_outcome(core, namespace, pod_on("without", image, node)),
+    }
+    users = users_by_node(manifest_requests(registries, repo, since))
+    evidence.observe(documented={"with its own key": "ran", "without": "fails to pull"}, observed=outcome, users=users)
+    assert outcome["with its own key"] == "ran", outcome
+    assert outcome["without"] in pods.PULL_FAILED, outcome
+    assert users.get(node) == ["alice"], users
+
+
+# --- use cases -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.claim("PRIV-USECASE-PUBLIC-NO-CONFIG")
+def test_public_images_need_no_configuration(evidence: Evidence) -> None:
+    """ "使用来自公共仓库的公共镜像 … 不需要配置" / "Use imagens públicas no Docker hub. Nenhuma configuração
+    necessária." """
+    evidence.not_applicable(
+        "a public registry (Docker Hub) is on the internet, which the suite does not use; that a registry anyone may "
+        "read needs no configuration is checked on the suite's open registry (PRIV-USECASE-OPEN-INTERNAL)"
+    )
+
+
+@pytest.mark.claim("PRIV-USECASE-OPEN-INTERNAL")
+def test_an_open_internal_registry_needs_no_configuration(
+    core: client.CoreV1Api,
+    namespace: str,
+    registries: RegistrySet,
+    push_image: Callable[..., str],
+    evidence: Evidence,
+) -> None:
+    """ "在防火墙内运行一个组织内部的私有仓库,并开放读取权限 … 不需要配置 Kubernetes": an image from the suite's open
+    registry (anonymous reads) runs in a fresh namespace: no imagePullSecrets, default ServiceAccount unchanged."""
+    image = push_image(f"open-{uuid.uuid4().hex[:8]}", push.marker_image("internal"))
+    repo = image.split("/", 1)[1].rsplit(":", 1)[0]
+    since = datetime.now(UTC)
+    pod = pods.command_pod("internal", image, ["cat", "/marker"])
+    pod.spec.containers[0].image_pull_policy = "Always"
+    outcome = pull_outcome(core, namespace, pod)
+    done = core.read_namespaced_pod("internal", namespace)
+    out = pods.logs(core, namespace, "internal") if outcome == "ran" else ""
+    sa = core.read_namespaced_service_account("default", namespace)
+    asked = [
+        {"status": r.status, "user": r.user}
+        for r in witness.requests(registries.open, since)
+        if r.repository == repo and r.kind == "manifest"
+    ]
+    evidence.observe(
+        documented="runs without any Kubernetes configuration",
+        observed={"outcome": outcome, "phase": done.status.phase, "output": out.strip()},
+        pod_pull_secrets=done.spec.image_pull_secrets,
+        default_serviceaccount_pull_secrets=sa.image_pull_secrets,
+        registry_requests=asked,
+    )
+    assert outcome == "ran" and out.strip() == "internal", f"an open registry's image: {pods.describe(done)}"
+    assert not done.spec.image_pull_secrets and not sa.image_pull_secrets
+    assert asked and all(r["user"] is None and r["status"] == 200 for r in asked), asked
+
+
+# --- pull secrets together with node config (SECRET area) ----------------------------------------------------------
+
+
+@pytest.mark.claim("SECRET-MERGE-WITH-NODE-CONFIG")
+@pytest.mark.needs("reconfigurable")
+def test_pull_secrets_and_node_config_are_merged(
+    core: client.CoreV1Api,
+    namespace: str,
+    registries: RegistrySet,
+    private_image: str,
+    reconfigurable: Node,
+    evidence: Evidence,
+) -> None:
+    """ "你也可以将此方法与节点级别的 .docker/config.json 配置结合使用。 来自不同来源的凭据会被合并。" The node's
+    config.json has bob for one registry name, the pod's secret alice for another: a pod with a container from
+    each pulls both, as bob and as alice."""
+    reg, node = registries.auth, reconfigurable.name
+    by_node, by_secret = reg.names[0], unrelated_name(reg)
+    repo = private_image.split(":")[0]
+    core.create_namespaced_secret(
+        namespace, pullsecrets.dockerconfigjson_secret("regcred", {by_secret: ("alice", reg.users["alice"])})
+    )
+    pod = pod_on("both", f"{by_node}/{private_image}", node, secrets=("regcred",))
+    pod.spec.containers.append(
+        client.V1Container(
+            name="second", image=f"{by_secret}/{private_image}", image_pull_policy="Always", command=["true"]
+        )
+    )
+    since = datetime.now(UTC)
+    with node_changes(core, reconfigurable) as files:
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
+        files.write(ROOT_CONFIG, nc.docker_config_json({by_node: ("bob", reg.users["bob"])}))
+        nc.restart_kubelet(core, reconfigurable)
+        outcome = pull_outcome(core, namespace, pod)
+    requests = manifest_requests(registries, repo, since)
+    users = {
+        h: sorted({r["user"] for r in requests if r["host"] == witness.host_of(h) and r["status"] == 200} - {None})
+        for h in (by_node, by_secret)
+    }
+    evidence.observe(
+        documented={by_node: ["bob"], by_secret: ["alice"], "pod": "ran"},
+        observed={**users, "pod": outcome},
+    )
+    evidence.attach("registry manifest requests", requests)
+    assert outcome == "ran", f"a pod with one image per credential source: {outcome}"
+    assert users == {by_node: ["bob"], by_secret: ["alice"]}, users
+
+
+@pytest.mark.claim("PRIV-USECASE-ALWAYSPULLIMAGES-ISOLATION")
+@pytest.mark.needs("node_access")
+def test_always_pull_images_keeps_tenants_images_apart(
+    core: client.CoreV1Api,
+    cluster_nodes: Mapping[str, Node],
+    api_client: client.ApiClient,
+    make_namespace: Callable[[], str],
+    registries: RegistrySet,
+    run_id: str,
+    node_exec: Callable[[str, list[str]], str],
+    exclusive: Exclusive,
+    evidence: Evidence,
+) -> None:
+    """ "确保 AlwaysPullImages 准入控制器被启用。否则,所有 Pod 都可以使用所有镜像。" (multi-tenant use case). Tenant A's
+    pod pulls A's private image with A's pull secret onto a node; a pod of tenant B (no secret, IfNotPresent, same
+    node) can use it when AlwaysPullImages is off, and cannot when it is on (submitted through a second API server
+    with AlwaysPullImages, fixtures/admission.py: stored with Always, so the kubelet asks the registry as B). An
+    image root pre-pulled on the node is observed the same way, as evidence."""
+    from fixtures import admission
+
+    reg = registries.auth
+    host = reg.names[0]
+    tenant_image = f"{host}/{push_private(registries, run_id)}"
+    preloaded_image = f"{host}/{push_private(registries, run_id)}"
+    node = other_node(core, "")
+    control_plane = core.list_node(label_selector="node-role.kubernetes.io/control-plane").items[0].metadata.name
+    tenant_a, tenant_b = make_namespace(), make_namespace()
+    core.create_namespaced_secret(
+        tenant_a, pullsecrets.dockerconfigjson_secret("regcred", {host: ("alice", reg.users["alice"])})
+    )
+    try:
+        owner = pull_outcome(core, tenant_a, pod_on("owner", tenant_image, node, "IfNotPresent", ("regcred",)))
+        nc.pre_pull(cluster_nodes[node], preloaded_image, "alice", reg.users["alice"])
+        without = {
+            "tenant image": pull_outcome(core, tenant_b, pod_on("off-tenant", tenant_image, node, "IfNotPresent")),
+            "pre-pulled image": pull_outcome(
+                core, tenant_b, pod_on("off-preloaded", preloaded_image, node, "IfNotPresent")
+            ),
+        }
+        stored: dict[str, str] = {}
+        with (
+            exclusive("second-apiserver"),
+            admission.second_apiserver(node_exec, api_client, control_plane, ["AlwaysPullImages"]) as second,
+        ):
+            forced = client.CoreV1Api(second.api)
+            for name, image in (("on-tenant", tenant_image), ("on-preloaded", preloaded_image)):
+                made = forced.create_namespaced_pod(tenant_b, pod_on(name, image, node, "IfNotPresent"))
+                stored[name] = made.spec.containers[0].image_pull_policy
+            plugins = second.admission_plugins
+        with_plugin = {
+            "tenant image": pods.pull_result(core, tenant_b, "on-tenant"),
+            "pre-pulled image": pods.pull_result(core, tenant_b, "on-preloaded"),
+        }
+    finally:
+        nc.remove_image(cluster_nodes[node], tenant_image)
+        nc.remove_image(cluster_nodes[node], preloaded_image)
+    evidence.observe(
+        documented={
+            "AlwaysPullImages off": {"tenant image": "ran", "pre-pulled image": "ran"},
+            "AlwaysPullImages on": {"tenant image": "fails to pull", "pre-pulled image": "fails to pull"},
+        },
+        observed={"AlwaysPullImages off": without, "AlwaysPullImages on": with_plugin},
+        tenant_a_pod=owner,
+        stored_policy_with_alwayspullimages=stored,
+        second_apiserver_admission_plugins=plugins,
+        node=node,
+    )
+    if owner != "ran":
+        raise RuntimeError(f"precondition: tenant A's pod with its secret did not run: {owner}")
+    assert set(stored.values()) == {"Always"}, f"AlwaysPullImages did not force Always: {stored}"
+    assert all(v in pods.PULL_FAILED for v in with_plugin.values()), f"with AlwaysPullImages: {with_plugin}"
+    assert without["tenant image"] == "ran", (
+        f"without AlwaysPullImages tenant B could not use tenant A's cached image ({without['tenant image']}): the "
+        "kubelet itself checks B's credentials before reusing an image it pulled with A's secret "
+        "(KubeletEnsureSecretPulledImages)"
+    )
