@@ -20,23 +20,7 @@ from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.nodes import Node, tag_image, untag_image
 from fixtures.registry import nodes, witness
-from fixtures.registry.service import Registry, RegistrySet
-
-
-@pytest.fixture
-def reg(registries: RegistrySet) -> Registry:
-    return registries.open
-
-
-def marker_pod(name: str, image: str, policy: str = "IfNotPresent", node: str | None = None) -> client.V1Pod:
-    pod = pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker; echo"], node_name=node)
-    pod.spec.containers[0].image_pull_policy = policy
-    return pod
-
-
-def pushed(reg: Registry, repo: str, tag: str, marker: str) -> str:
-    """Push a busybox image whose /marker says ``marker``; returns its manifest digest."""
-    return push.push_spec(reg.push_host, repo, tag, push.marker_image(marker), ca_cert=reg.ca_cert)
+from fixtures.registry.service import Registry
 
 
 @pytest.mark.claim("IMG-NAME-DEFAULT-REGISTRY")
@@ -57,7 +41,7 @@ def test_no_registry_means_docker_hub(
     try:
         for node in on:
             tag_image(node, busybox_image, f"docker.io/library/{short}")
-        done, _ = pods.run_to_completion(core, namespace, marker_pod("short", short))
+        done, _ = pods.run_to_completion(core, namespace, pods.marker_pod("short", short))
     finally:
         for node in on:
             untag_image(node, f"docker.io/library/{short}")
@@ -69,22 +53,24 @@ def test_no_registry_means_docker_hub(
 
 @pytest.mark.claim("IMG-NAME-DEFAULT-TAG-LATEST")
 def test_no_tag_means_latest(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
 ) -> None:
     """ "如果你不指定标签，Kubernetes 认为你想使用标签 latest。\""""
     repo = f"{run_id}/notag"
-    pushed(reg, repo, "latest", "latest")
+    push.push_marker(open_registry, repo, "latest", "latest")
     since = datetime.now(UTC)
-    pod = marker_pod("notag", reg.image(repo), "Always")
+    pod = pods.marker_pod("notag", open_registry.image(repo), "Always")
     must_be_accepted(
         lambda: core.create_namespaced_pod(namespace, pod),
         evidence,
         documented="the registry is asked for tag latest",
-        what=f"a pod with the image {reg.image(repo)} (no tag)",
+        what=f"a pod with the image {open_registry.image(repo)} (no tag)",
     )
     done = pods.wait_terminal(core, namespace, "notag", 120)
     out = pods.logs(core, namespace, "notag")
-    asked = {r.reference for r in witness.requests(reg, since) if r.repository == repo and r.kind == "manifest"}
+    asked = {
+        r.reference for r in witness.requests(open_registry, since) if r.repository == repo and r.kind == "manifest"
+    }
     evidence.observe(
         documented="the registry is asked for tag latest",
         observed={
@@ -97,15 +83,19 @@ def test_no_tag_means_latest(
 
 
 @pytest.mark.claim("IMG-NAME-TAG-CHARSET")
-def test_tag_characters(core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence) -> None:
+def test_tag_characters(
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
+) -> None:
     """Tags may contain upper- and lower-case letters, digits, '_', '.' and '-', with rules on where separators may
     stand: a valid tag runs; tags breaking those rules give InvalidImageName."""
     repo = f"{run_id}/charset"
-    pushed(reg, repo, "Ab_1.0-rc", "charset")
-    done, out = pods.run_to_completion(core, namespace, marker_pod("valid", reg.image(f"{repo}:Ab_1.0-rc")))
+    push.push_marker(open_registry, repo, "Ab_1.0-rc", "charset")
+    done, out = pods.run_to_completion(
+        core, namespace, pods.marker_pod("valid", open_registry.image(f"{repo}:Ab_1.0-rc"))
+    )
     outcomes = {"Ab_1.0-rc": f"{done.status.phase}: {out.strip()}"}
     for i, bad in enumerate((".bad", "-bad", "t" * 129)):
-        core.create_namespaced_pod(namespace, marker_pod(f"bad-{i}", reg.image(f"{repo}:{bad}")))
+        core.create_namespaced_pod(namespace, pods.marker_pod(f"bad-{i}", open_registry.image(f"{repo}:{bad}")))
         final = pods.wait_waiting_reason(core, namespace, f"bad-{i}", {"InvalidImageName", "ErrImagePull"}, 60)
         outcomes[bad[:12]] = final.status.container_statuses[0].state.waiting.reason
     evidence.observe(
@@ -123,12 +113,14 @@ def test_tag_characters(core: client.CoreV1Api, namespace: str, reg: Registry, r
 
 @pytest.mark.claim("IMG-NAME-DIGEST-REF")
 def test_image_by_digest(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
 ) -> None:
     """An image can be referenced as ``<image-name>@<digest>``."""
     repo = f"{run_id}/digest"
-    digest = pushed(reg, repo, "v1", "by-digest")
-    done, out = pods.run_to_completion(core, namespace, marker_pod("digest", reg.image(f"{repo}@{digest}")))
+    digest = push.push_marker(open_registry, repo, "v1", "by-digest")
+    done, out = pods.run_to_completion(
+        core, namespace, pods.marker_pod("digest", open_registry.image(f"{repo}@{digest}"))
+    )
     image_id = done.status.container_statuses[0].image_id
     evidence.observe(
         documented=f"runs; imageID contains {digest}", observed={"output": out.strip(), "imageID": image_id}
@@ -138,14 +130,16 @@ def test_image_by_digest(
 
 @pytest.mark.claim("IMG-NAME-DIGEST-PINS-CODE")
 def test_a_digest_pins_the_code(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
 ) -> None:
     """ "镜像摘要唯一标识了镜像的特定版本，所以 Kubernetes 每次启动具有特定镜像名称和摘要的容器时，都会运行相同的代码。"
     The tag moves to new content; a pod naming the old digest (policy Always) still runs the old code."""
     repo = f"{run_id}/pinned"
-    first = pushed(reg, repo, "t", "v1")
-    second = pushed(reg, repo, "t", "v2")
-    _, out = pods.run_to_completion(core, namespace, marker_pod("pinned", reg.image(f"{repo}@{first}"), "Always"))
+    first = push.push_marker(open_registry, repo, "t", "v1")
+    second = push.push_marker(open_registry, repo, "t", "v2")
+    _, out = pods.run_to_completion(
+        core, namespace, pods.marker_pod("pinned", open_registry.image(f"{repo}@{first}"), "Always")
+    )
     evidence.observe(documented="v1", observed=out.strip(), digests={"v1": first, "v2 (tag now)": second})
     assert out.strip() == "v1"
 
@@ -154,7 +148,7 @@ def test_a_digest_pins_the_code(
 def test_a_moved_tag_can_mix_versions(
     core: client.CoreV1Api,
     namespace: str,
-    reg: Registry,
+    open_registry: Registry,
     run_id: str,
     caps: capabilities.Capabilities,
     evidence: Evidence,
@@ -163,12 +157,14 @@ def test_a_moved_tag_can_mix_versions(
     after the tag moves, a pod that pulls (Always) runs the new code while one started earlier ran the old."""
     node = caps.schedulable_nodes[0]
     repo = f"{run_id}/moving"
-    image = reg.image(f"{repo}:t")
-    pushed(reg, repo, "t", "v1")
-    _, a = pods.run_to_completion(core, namespace, marker_pod("a", image, "IfNotPresent", node))
-    pushed(reg, repo, "t", "v2")
-    _, b = pods.run_to_completion(core, namespace, marker_pod("b", image, "Always", node))
-    _, c = pods.run_to_completion(core, namespace, marker_pod("c", f"{reg.image(repo)}:t", "IfNotPresent", node))
+    image = open_registry.image(f"{repo}:t")
+    push.push_marker(open_registry, repo, "t", "v1")
+    _, a = pods.run_to_completion(core, namespace, pods.marker_pod("a", image, "IfNotPresent", node))
+    push.push_marker(open_registry, repo, "t", "v2")
+    _, b = pods.run_to_completion(core, namespace, pods.marker_pod("b", image, "Always", node))
+    _, c = pods.run_to_completion(
+        core, namespace, pods.marker_pod("c", f"{open_registry.image(repo)}:t", "IfNotPresent", node)
+    )
     observed = {"A (before the move)": a.strip(), "B (Always, after)": b.strip(), "C (IfNotPresent, after)": c.strip()}
     evidence.observe(documented="old and new code side by side", observed=observed, node=node)
     assert observed["A (before the move)"] == "v1"
@@ -220,7 +216,7 @@ def registry_on_port(node_exec: Callable[[str, list[str]], str], node: str, name
 def test_registry_host_and_port_in_the_name(
     core: client.CoreV1Api,
     namespace: str,
-    reg: Registry,
+    open_registry: Registry,
     run_id: str,
     caps: capabilities.Capabilities,
     request: pytest.FixtureRequest,
@@ -234,9 +230,9 @@ def test_registry_host_and_port_in_the_name(
     node = caps.schedulable_nodes[0]
     repo = f"{run_id}/hostport-{uuid.uuid4().hex[:8]}"
     marker = f"host-and-port {repo}"  # content of this test alone: status.image names the first tag of an image ID
-    pushed(reg, repo, "v1", marker)
-    with_port = next((n for n in reg.names if ":" in n), None)
-    name = with_port.rsplit(":", 1)[0] if with_port else reg.names[0]
+    push.push_marker(open_registry, repo, "v1", marker)
+    with_port = next((n for n in open_registry.names if ":" in n), None)
+    name = with_port.rsplit(":", 1)[0] if with_port else open_registry.names[0]
     forwarded = (
         nullcontext(with_port)
         if with_port
@@ -245,12 +241,12 @@ def test_registry_host_and_port_in_the_name(
     with exclusive(f"registry-port-{ALT_PORT}"), forwarded as host:
         since = datetime.now(UTC)
         image = f"{host}/{repo}:v1"
-        core.create_namespaced_pod(namespace, marker_pod("with-port", image, "IfNotPresent", node))
+        core.create_namespaced_pod(namespace, pods.marker_pod("with-port", image, "IfNotPresent", node))
         done = pods.wait_pod(core, namespace, "with-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
         out = pods.logs(core, namespace, "with-port") if done.status.phase in pods.TERMINAL else ""
-        served = [r for r in witness.requests(reg, since) if r.repository == repo and r.kind == "manifest"]
+        served = [r for r in witness.requests(open_registry, since) if r.repository == repo and r.kind == "manifest"]
         wrong = f"{name}:{ALT_PORT + 1}/{repo}:v1"
-        core.create_namespaced_pod(namespace, marker_pod("wrong-port", wrong, "IfNotPresent", node))
+        core.create_namespaced_pod(namespace, pods.marker_pod("wrong-port", wrong, "IfNotPresent", node))
         failed = pods.wait_pod(core, namespace, "wrong-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
     status = done.status.container_statuses[0]
     evidence.observe(

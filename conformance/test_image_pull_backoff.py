@@ -35,24 +35,21 @@ SYNC_SLACK = 30.0
 SLOW_POLL = 60.0
 
 
-@pytest.fixture
-def reg(registries: RegistrySet) -> Registry:
-    return registries.open
-
-
-def missing_image(reg: Registry, run_id: str, what: str) -> tuple[str, str]:
+def missing_image(open_registry: Registry, run_id: str, what: str) -> tuple[str, str]:
     """(repository, image) of a tag that the registry does not have, in a repository of this test alone."""
     repo = f"{run_id}/{what}-{uuid.uuid4().hex[:8]}"
-    return repo, reg.image(f"{repo}:missing")
+    return repo, open_registry.image(f"{repo}:missing")
 
 
 def waiting_pod(name: str, image: str) -> client.V1Pod:
     return pods.command_pod(name, image, ["/bin/sh", "-c", "true"])
 
 
-def attempts(reg: Registry, repo: str, since: datetime) -> list[datetime]:
+def attempts(open_registry: Registry, repo: str, since: datetime) -> list[datetime]:
     """Start times of the pull attempts for ``repo`` since ``since`` (manifest requests, grouped)."""
-    starts = sorted(r.start for r in witness.requests(reg, since) if r.repository == repo and r.kind == "manifest")
+    starts = sorted(
+        r.start for r in witness.requests(open_registry, since) if r.repository == repo and r.kind == "manifest"
+    )
     grouped: list[datetime] = []
     last: datetime | None = None
     for start in starts:
@@ -88,19 +85,19 @@ def gaps_of(times: list[datetime]) -> list[float]:
 @pytest.mark.waits(16 * 60)
 @pytest.mark.claim("IMG-BO-CAP-300S")
 def test_back_off_delay_stops_growing_at_300_seconds(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
 ) -> None:
     """ "Kubernetes 会增加每次尝试之间的延迟，直到达到编译限制，即 300 秒（5 分钟）。" With the kubelet's defaults
     (10 s, doubling) the gaps are 10, 20, 40, 80, 160, then 300 (not 320) and 300 again (not 640): eight attempts,
     about 16 minutes. The scenario mostly sleeps (one witness read a minute) and holds no lock."""
-    repo, image = missing_image(reg, run_id, "bo-cap")
+    repo, image = missing_image(open_registry, run_id, "bo-cap")
     since, started = datetime.now(UTC), time.monotonic()
     core.create_namespaced_pod(namespace, waiting_pod("capped", image))
     wanted, deadline = 8, time.monotonic() + 21 * 60  # capped: the 8th comes by ~16.5 min; uncapped: after ~21 min
-    seen = attempts(reg, repo, since)
+    seen = attempts(open_registry, repo, since)
     while len(seen) < wanted and time.monotonic() < deadline:
         time.sleep(SLOW_POLL)
-        seen = attempts(reg, repo, since)
+        seen = attempts(open_registry, repo, since)
     gaps = gaps_of(seen)
     evidence.attach("pull attempt schedule (registry witness)", schedule(seen))
     evidence.observe(
@@ -119,18 +116,20 @@ def test_back_off_delay_stops_growing_at_300_seconds(
 
 @pytest.mark.claim("IMG-BO-WAITING-REASON")
 def test_unpullable_image_waits_in_image_pull_back_off(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
 ) -> None:
     """ "当 kubelet 使用容器运行时创建 Pod 时，容器可能因为 ImagePullBackOff 导致状态为 Waiting" — and the kubelet
     keeps trying: the container waits (ErrImagePull, then ImagePullBackOff) and the registry sees repeated pulls."""
-    repo, image = missing_image(reg, run_id, "bo-wait")
+    repo, image = missing_image(open_registry, run_id, "bo-wait")
     since = datetime.now(UTC)
     with Timeline(core, namespace) as tl:
         core.create_namespaced_pod(namespace, waiting_pod("waiting", image))
         with contextlib.suppress(WaitTimeout):  # asserted below, from the timeline
             pods.wait_waiting_reason(core, namespace, "waiting", {"ImagePullBackOff"}, 120)
         try:
-            seen = wait_for(lambda: attempts(reg, repo, since), lambda a: len(a) >= 3, 90, "three pull attempts", 2)
+            seen = wait_for(
+                lambda: attempts(open_registry, repo, since), lambda a: len(a) >= 3, 90, "three pull attempts", 2
+            )
         except WaitTimeout as exc:
             seen = list(exc.last)  # type: ignore[call-overload]
         pod = core.read_namespaced_pod("waiting", namespace)
@@ -148,15 +147,17 @@ def test_unpullable_image_waits_in_image_pull_back_off(
 @pytest.mark.waits(330)
 @pytest.mark.claim("IMG-BO-INCREASING-DELAY")
 def test_retries_come_with_an_increasing_delay(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
 ) -> None:
     """ "BackOff 部分表示 Kubernetes 将继续尝试拉取镜像，并增加回退延迟。"
     Five attempts: each gap longer than the last."""
-    repo, image = missing_image(reg, run_id, "bo-grow")
+    repo, image = missing_image(open_registry, run_id, "bo-grow")
     since = datetime.now(UTC)
     core.create_namespaced_pod(namespace, waiting_pod("growing", image))
     try:
-        seen = wait_for(lambda: attempts(reg, repo, since), lambda a: len(a) >= 5, 330, "five pull attempts", 5)
+        seen = wait_for(
+            lambda: attempts(open_registry, repo, since), lambda a: len(a) >= 5, 330, "five pull attempts", 5
+        )
     except WaitTimeout as exc:
         seen = list(exc.last)  # type: ignore[call-overload]
     gaps = gaps_of(seen)
@@ -168,14 +169,14 @@ def test_retries_come_with_an_increasing_delay(
 
 @pytest.mark.claim("IMG-BO-CAUSE-INVALID-NAME")
 def test_an_invalid_image_name_backs_off(
-    core: client.CoreV1Api, namespace: str, reg: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
 ) -> None:
     """ "ImagePullBackOff 状态意味着容器无法启动，因为 Kubernetes 无法拉取容器镜像（原因包括无效的镜像名称…）".
     A name that is not a valid reference (upper case in the repository) should end in ImagePullBackOff; a valid name
     of an image that does not exist is recorded beside it."""
     repo = f"{run_id}/bo-name-{uuid.uuid4().hex[:8]}"
-    invalid = reg.image(f"{repo}/Not_A_Valid:Name")
-    nonexistent = reg.image(f"{repo}/no-such-image:v1")
+    invalid = open_registry.image(f"{repo}/Not_A_Valid:Name")
+    nonexistent = open_registry.image(f"{repo}/no-such-image:v1")
     with Timeline(core, namespace) as tl:
         core.create_namespaced_pod(namespace, waiting_pod("invalid", invalid))
         core.create_namespaced_pod(namespace, waiting_pod("nonexistent", nonexistent))
@@ -205,7 +206,7 @@ def test_a_private_image_without_pull_secret_backs_off(
     reg = registries.auth
     repo = f"{run_id}/bo-private-{uuid.uuid4().hex[:8]}"
     alice = ("alice", reg.users["alice"])
-    push.push_spec(reg.push_host, repo, "v1", push.marker_image("private"), ca_cert=reg.ca_cert, auth=alice)
+    push.push_marker(reg, repo, "v1", "private", auth=alice)
     since = datetime.now(UTC)
     pod = waiting_pod("private", reg.image(f"{repo}:v1"))
     pod.spec.containers[0].image_pull_policy = "Always"

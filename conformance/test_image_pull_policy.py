@@ -21,13 +21,8 @@ from fixtures.evidence import Evidence
 from fixtures.images import push
 from fixtures.images.layers import busybox_layer, marker_layer
 from fixtures.registry import witness
-from fixtures.registry.service import Registry, RegistrySet
+from fixtures.registry.service import Registry
 from fixtures.waits import wait_for
-
-
-@pytest.fixture
-def reg(registries: RegistrySet) -> Registry:
-    return registries.open
 
 
 @pytest.fixture
@@ -43,18 +38,6 @@ def repo(run_id: str, request: pytest.FixtureRequest) -> str:
     return f"{run_id}/pol-{slug}-{uuid.uuid4().hex[:6]}"
 
 
-def pushed(reg: Registry, repo: str, tag: str, marker: str) -> str:
-    """Push a busybox image whose /marker says ``marker`` (content no other test pushes: the marker ends with the
-    repository); returns its manifest digest."""
-    return push.push_spec(reg.push_host, repo, tag, push.marker_image(f"{marker} {repo}"), ca_cert=reg.ca_cert)
-
-
-def marker_pod(name: str, image: str, policy: str | None, node: str) -> client.V1Pod:
-    pod = pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker; echo"], node_name=node)
-    pod.spec.containers[0].image_pull_policy = policy
-    return pod
-
-
 def run(core: client.CoreV1Api, namespace: str, pod: client.V1Pod) -> tuple[client.V1Pod, str]:
     """Run the pod to completion; returns it and the first word of its output (the marker :func:`pushed` set)."""
     done, out = pods.run_to_completion(core, namespace, pod, timeout=180)
@@ -62,9 +45,9 @@ def run(core: client.CoreV1Api, namespace: str, pod: client.V1Pod) -> tuple[clie
     return done, (out.split() or [""])[0]
 
 
-def asked(reg: Registry, repo: str, since: datetime) -> list[witness.RegistryRequest]:
+def asked(open_registry: Registry, repo: str, since: datetime) -> list[witness.RegistryRequest]:
     """What the registry was asked about ``repo`` since ``since``."""
-    return [r for r in witness.requests(reg, since) if r.repository == repo]
+    return [r for r in witness.requests(open_registry, since) if r.repository == repo]
 
 
 def brief(requests: list[witness.RegistryRequest]) -> list[str]:
@@ -93,19 +76,19 @@ def pulled_message(core: client.CoreV1Api, namespace: str, name: str) -> str:
 
 @pytest.mark.claim("IMG-POL-IFNOTPRESENT")
 def test_if_not_present_pulls_only_a_missing_image(
-    core: client.CoreV1Api, namespace: str, reg: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
 ) -> None:
     """IfNotPresent: "只有当镜像在本地不存在时才会拉取。" The first pod on the node pulls; after the tag moves to new
     content, a second IfNotPresent pod on that node asks the registry nothing and runs the image it has (v1)."""
-    image = reg.image(f"{repo}:t")
-    pushed(reg, repo, "t", "v1")
+    image = open_registry.image(f"{repo}:t")
+    push.push_marker(open_registry, repo, "t", f"v1 {repo}")
     first_since = datetime.now(UTC)
-    _, first = run(core, namespace, marker_pod("first", image, "IfNotPresent", node))
-    first_asked = asked(reg, repo, first_since)
-    pushed(reg, repo, "t", "v2")
+    _, first = run(core, namespace, pods.marker_pod("first", image, "IfNotPresent", node))
+    first_asked = asked(open_registry, repo, first_since)
+    push.push_marker(open_registry, repo, "t", f"v2 {repo}")
     second_since = datetime.now(UTC)
-    _, second = run(core, namespace, marker_pod("second", image, "IfNotPresent", node))
-    second_asked = asked(reg, repo, second_since)
+    _, second = run(core, namespace, pods.marker_pod("second", image, "IfNotPresent", node))
+    second_asked = asked(open_registry, repo, second_since)
     message = pulled_message(core, namespace, "second")
     evidence.observe(
         documented={"first pod": "pulls", "second pod (image present)": "no registry request, runs the local v1"},
@@ -122,21 +105,21 @@ def test_if_not_present_pulls_only_a_missing_image(
 
 @pytest.mark.claim("IMG-POL-ALWAYS-RESOLVES-DIGEST")
 def test_always_resolves_the_tag_and_uses_a_cached_digest(
-    core: client.CoreV1Api, namespace: str, reg: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
 ) -> None:
     """Always: "每当 kubelet 启动一个容器时，kubelet 会查询容器的镜像仓库，将名称解析为一个镜像摘要。
     如果 kubelet 有一个容器镜像，并且对应的摘要已在本地缓存，kubelet 就会使用其缓存的镜像；
     否则，kubelet 就会使用解析后的摘要拉取镜像"."""
-    image = reg.image(f"{repo}:t")
-    v1 = pushed(reg, repo, "t", "v1")
-    run(core, namespace, marker_pod("first", image, "Always", node))
+    image = open_registry.image(f"{repo}:t")
+    v1 = push.push_marker(open_registry, repo, "t", f"v1 {repo}")
+    run(core, namespace, pods.marker_pod("first", image, "Always", node))
     cached_since = datetime.now(UTC)
-    cached, cached_out = run(core, namespace, marker_pod("cached", image, "Always", node))
-    cached_asked = asked(reg, repo, cached_since)
-    v2 = pushed(reg, repo, "t", "v2")
+    cached, cached_out = run(core, namespace, pods.marker_pod("cached", image, "Always", node))
+    cached_asked = asked(open_registry, repo, cached_since)
+    v2 = push.push_marker(open_registry, repo, "t", f"v2 {repo}")
     moved_since = datetime.now(UTC)
-    moved, moved_out = run(core, namespace, marker_pod("moved", image, "Always", node))
-    moved_asked = asked(reg, repo, moved_since)
+    moved, moved_out = run(core, namespace, pods.marker_pod("moved", image, "Always", node))
+    moved_asked = asked(open_registry, repo, moved_since)
     observed = {
         "same digest": {
             "output": cached_out,
@@ -171,12 +154,12 @@ def test_always_resolves_the_tag_and_uses_a_cached_digest(
 @pytest.mark.waits(300)
 @pytest.mark.claim("IMG-POL-ALWAYS-EVERY-START")
 def test_always_asks_the_registry_at_every_container_start(
-    core: client.CoreV1Api, namespace: str, reg: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
 ) -> None:
     """Always: the registry is queried "每当 kubelet 启动一个容器时" — including each restart of a container that
     exits (restartPolicy Always): one tag resolution per start."""
-    image = reg.image(f"{repo}:t")
-    pushed(reg, repo, "t", "v1")
+    image = open_registry.image(f"{repo}:t")
+    push.push_marker(open_registry, repo, "t", f"v1 {repo}")
     pod = pods.command_pod("restarts", image, ["/bin/sh", "-c", "sleep 1; exit 1"], node_name=node)
     pod.spec.restart_policy = "Always"
     pod.spec.containers[0].image_pull_policy = "Always"
@@ -188,7 +171,7 @@ def test_always_asks_the_registry_at_every_container_start(
 
     final = pods.wait_pod(core, namespace, "restarts", lambda p: restarts(p) >= 3, 300, "to restart 3 times")
     starts = restarts(final) + 1
-    resolutions = [r for r in asked(reg, repo, since) if r.kind == "manifest" and r.reference == "t"]
+    resolutions = [r for r in asked(open_registry, repo, since) if r.kind == "manifest" and r.reference == "t"]
     evidence.observe(
         documented="one registry lookup per container start",
         observed={"container starts": starts, "tag resolutions": len(resolutions)},
@@ -203,22 +186,26 @@ def test_always_asks_the_registry_at_every_container_start(
 
 @pytest.mark.claim("IMG-POL-NEVER")
 def test_never_does_not_fetch(
-    core: client.CoreV1Api, namespace: str, reg: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
 ) -> None:
     """Never: "Kubelet 不会尝试获取镜像。如果镜像已经以某种方式存在本地，kubelet 会尝试启动容器；否则，会启动失败。"
     The image exists in the registry, so a pull would succeed: absent from the node it still fails
     (ErrImageNeverPull) without a request; once present (pulled by an IfNotPresent pod) it runs, again without one."""
     absent_repo, present_repo = f"{repo}-absent", f"{repo}-present"
-    pushed(reg, absent_repo, "v1", "absent")
-    pushed(reg, present_repo, "v1", "present")
+    push.push_marker(open_registry, absent_repo, "v1", f"absent {absent_repo}")
+    push.push_marker(open_registry, present_repo, "v1", f"present {present_repo}")
     since = datetime.now(UTC)
-    core.create_namespaced_pod(namespace, marker_pod("absent", reg.image(f"{absent_repo}:v1"), "Never", node))
+    core.create_namespaced_pod(
+        namespace, pods.marker_pod("absent", open_registry.image(f"{absent_repo}:v1"), "Never", node)
+    )
     absent = pods.wait_pod(core, namespace, "absent", started_or_failed, 120, "to start or fail")
-    absent_asked = asked(reg, absent_repo, since)
-    run(core, namespace, marker_pod("preload", reg.image(f"{present_repo}:v1"), "IfNotPresent", node))
+    absent_asked = asked(open_registry, absent_repo, since)
+    run(core, namespace, pods.marker_pod("preload", open_registry.image(f"{present_repo}:v1"), "IfNotPresent", node))
     present_since = datetime.now(UTC)
-    _, present_out = run(core, namespace, marker_pod("present", reg.image(f"{present_repo}:v1"), "Never", node))
-    present_asked = asked(reg, present_repo, present_since)
+    _, present_out = run(
+        core, namespace, pods.marker_pod("present", open_registry.image(f"{present_repo}:v1"), "Never", node)
+    )
+    present_asked = asked(open_registry, present_repo, present_since)
     state = absent.status.container_statuses[0].state
     reason = state.waiting.reason if state.waiting else absent.status.phase
     evidence.observe(
@@ -238,7 +225,7 @@ def test_never_does_not_fetch(
 
 @pytest.mark.claim("IMG-POL-ALWAYS-LAYER-CACHE")
 def test_always_downloads_only_missing_layers(
-    core: client.CoreV1Api, namespace: str, reg: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
 ) -> None:
     """ "你的容器运行时可以注意到节点上已经存在的镜像层，这样就不需要再次下载。" Two images share their lower layers
     (busybox and a layer of this test alone); after the first ran on the node, an Always pull of the second downloads
@@ -248,18 +235,18 @@ def test_always_downloads_only_missing_layers(
         spec = push.ImageSpec(
             layers=(*shared, marker_layer(f"{tag} {repo}")), entrypoint=("/bin/sh", "-c", "cat /marker; echo")
         )
-        push.push_spec(reg.push_host, repo, tag, spec, ca_cert=reg.ca_cert)
-    manifests = push.read_manifests(reg.push_host, repo, ("one", "two"), ca_cert=reg.ca_cert)
+        push.push_spec(open_registry.push_host, repo, tag, spec, ca_cert=open_registry.ca_cert)
+    manifests = push.read_manifests(open_registry.push_host, repo, ("one", "two"), ca_cert=open_registry.ca_cert)
     layer_blobs = {tag: [layer["digest"] for layer in m["layers"]] for tag, m in manifests.items()}
     shared_blobs = set(layer_blobs["one"][:2])
     assert shared_blobs == set(layer_blobs["two"][:2]), layer_blobs  # same lower layers, same blobs
     own_blobs = {layer_blobs["two"][2], manifests["two"]["config"]["digest"]}
     one_since = datetime.now(UTC)
-    run(core, namespace, marker_pod("one", reg.image(f"{repo}:one"), "Always", node))
-    one_blobs = {r.reference for r in asked(reg, repo, one_since) if r.kind == "blob"}
+    run(core, namespace, pods.marker_pod("one", open_registry.image(f"{repo}:one"), "Always", node))
+    one_blobs = {r.reference for r in asked(open_registry, repo, one_since) if r.kind == "blob"}
     two_since = datetime.now(UTC)
-    _, out = run(core, namespace, marker_pod("two", reg.image(f"{repo}:two"), "Always", node))
-    two_blobs = {r.reference for r in asked(reg, repo, two_since) if r.kind == "blob"}
+    _, out = run(core, namespace, pods.marker_pod("two", open_registry.image(f"{repo}:two"), "Always", node))
+    two_blobs = {r.reference for r in asked(open_registry, repo, two_since) if r.kind == "blob"}
     evidence.observe(
         documented="the second image's pull downloads no layer already on the node",
         observed={
@@ -277,19 +264,25 @@ def test_always_downloads_only_missing_layers(
 
 @pytest.mark.claim("IMG-POL-DEFAULT-PULLS-EACH")
 def test_by_default_the_kubelet_pulls_each_image(
-    core: client.CoreV1Api, namespace: str, reg: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
 ) -> None:
     """ "默认情况下，kubelet 会尝试从指定的仓库拉取每个镜像。" Pods without imagePullPolicy, images already on the node:
     the registry should be asked for each (a tagged image and a :latest one)."""
     for tag in ("v1", "latest"):
-        pushed(reg, repo, tag, tag)
-        run(core, namespace, marker_pod(f"preload-{tag}", reg.image(f"{repo}:{tag}"), "IfNotPresent", node))
+        push.push_marker(open_registry, repo, tag, f"{tag} {repo}")
+        run(
+            core,
+            namespace,
+            pods.marker_pod(f"preload-{tag}", open_registry.image(f"{repo}:{tag}"), "IfNotPresent", node),
+        )
     observed: dict[str, object] = {}
     contacted: dict[str, bool] = {}
     for tag in ("v1", "latest"):
         since = datetime.now(UTC)
-        done, _ = run(core, namespace, marker_pod(f"default-{tag}", reg.image(f"{repo}:{tag}"), None, node))
-        requests = asked(reg, repo, since)
+        done, _ = run(
+            core, namespace, pods.marker_pod(f"default-{tag}", open_registry.image(f"{repo}:{tag}"), None, node)
+        )
+        requests = asked(open_registry, repo, since)
         contacted[tag] = any(r.kind == "manifest" for r in requests)
         observed[f":{tag}"] = {
             "stored imagePullPolicy": done.spec.containers[0].image_pull_policy,

@@ -186,11 +186,6 @@ def test_policy_is_not_recomputed_when_the_tag_changes(
     assert observed["patch to :latest"] == "IfNotPresent", observed
 
 
-def puller(name: str, image: str, node: str) -> client.V1Pod:
-    """A pod that prints the image's marker once, submitted with imagePullPolicy IfNotPresent."""
-    return pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker; echo"], node_name=node)
-
-
 @pytest.mark.needs("node_access")
 @pytest.mark.claim("IMG-DEF-ALWAYSPULLIMAGES")
 def test_always_pull_images_admission_forces_pulls(
@@ -215,12 +210,12 @@ def test_always_pull_images_admission_forces_pulls(
     repo = f"{run_id}/alwayspull-{uuid.uuid4().hex[:8]}"
     push.push_spec(reg.push_host, repo, "v1", push.marker_image(f"forced {repo}"), ca_cert=reg.ca_cert)
     image = reg.image(f"{repo}:v1")
-    pods.run_to_completion(core, namespace, puller("preload", image, node))
+    pods.run_to_completion(core, namespace, pods.marker_pod("preload", image, node=node))
 
     def submitted(api: client.CoreV1Api, name: str) -> dict[str, object]:
         """Submit the pod through ``api``; its stored policy, final state and the registry requests it caused."""
         since = datetime.now(UTC)
-        stored = api.create_namespaced_pod(namespace, puller(name, image, node)).spec.containers[0]
+        stored = api.create_namespaced_pod(namespace, pods.marker_pod(name, image, node=node)).spec.containers[0]
         done = pods.wait_terminal(core, namespace, name, 180)
         asked = [r for r in witness.requests(reg, since) if r.repository == repo]
         return {

@@ -29,16 +29,8 @@ def run_private_image(registries: RegistrySet, run_id: str) -> str:
     reg = registries.auth
     repo = f"{run_id}/private"
     alice = ("alice", reg.users["alice"])
-    push.push_spec(reg.push_host, repo, "v1", push.marker_image("private"), ca_cert=reg.ca_cert, auth=alice)
+    push.push_marker(reg, repo, "v1", "private", auth=alice)
     return f"{repo}:v1"
-
-
-def puller(name: str, image: str, secrets: list[str] | None = None, **spec: object) -> client.V1Pod:
-    pod = pods.command_pod(name, image, ["/bin/sh", "-c", "cat /marker"], **spec)
-    pod.spec.containers[0].image_pull_policy = "Always"
-    if secrets:
-        pod.spec.image_pull_secrets = [client.V1LocalObjectReference(name=s) for s in secrets]
-    return pod
 
 
 def pull_outcome(core: client.CoreV1Api, namespace: str, pod: client.V1Pod) -> str:
@@ -69,8 +61,10 @@ def test_pull_secrets_come_from_the_pod_namespace(
     )
     image = f"{host}/{run_private_image}"
     outcome = {
-        "pod in the secret's namespace": pull_outcome(core, a, puller("p", image, ["regcred"])),
-        "pod in another namespace": pull_outcome(core, b, puller("p", image, ["regcred"])),
+        "pod in the secret's namespace": pull_outcome(
+            core, a, pods.marker_pod("p", image, "Always", secrets=["regcred"])
+        ),
+        "pod in another namespace": pull_outcome(core, b, pods.marker_pod("p", image, "Always", secrets=["regcred"])),
     }
     evidence.observe(
         documented={"pod in the secret's namespace": "pulled", "pod in another namespace": "no pull"}, observed=outcome
@@ -97,7 +91,7 @@ def test_only_docker_config_secret_types_are_used(
     image = f"{host}/{run_private_image}"
     outcome = {
         kind: f"secret refused ({no[0]}): {no[1]}" if (no := refused[kind]) else
-        pull_outcome(core, namespace, puller(f"p-{kind}", image, [str(secret.metadata.name)]))
+        pull_outcome(core, namespace, pods.marker_pod(f"p-{kind}", image, "Always", None, [str(secret.metadata.name)]))
         for kind, secret in secrets.items()
     }  # fmt: skip
     evidence.observe(
@@ -172,7 +166,9 @@ def test_kubectl_create_secret_docker_registry(
         "fields": sorted(entry),
         "auth is base64(user:password)": base64.b64decode(entry.get("auth", "")).decode() == f"alice:{password}",
     }
-    outcome = pull_outcome(core, namespace, puller("same", f"{server}/{run_private_image}", ["regcred"]))
+    outcome = pull_outcome(
+        core, namespace, pods.marker_pod("same", f"{server}/{run_private_image}", "Always", secrets=["regcred"])
+    )
     evidence.observe(documented="a dockerconfigjson secret that pulls", observed={"secret": shape, "pull": outcome})
     assert shape["type"] == "kubernetes.io/dockerconfigjson"
     assert {"username", "password", "email", "auth"} <= set(entry) and shape["auth is base64(user:password)"], shape
@@ -192,7 +188,9 @@ def test_kubectl_registry_secret_serves_one_registry(
     server = kubectl_registry_secret(kubectl, namespace, registries)
     other = unrelated_name(registries.auth)  # another host name: to the kubelet, another registry
     config = pullsecrets.stored_config(core.read_namespaced_secret("regcred", namespace))
-    outcome = pull_outcome(core, namespace, puller("other", f"{other}/{run_private_image}", ["regcred"]))
+    outcome = pull_outcome(
+        core, namespace, pods.marker_pod("other", f"{other}/{run_private_image}", "Always", secrets=["regcred"])
+    )
     evidence.observe(
         documented=f"credentials for {server} only",
         observed={"registries": sorted(config["auths"]), f"pull from {other}": outcome},
@@ -234,8 +232,12 @@ def test_a_docker_config_file_imports_as_a_secret(
     )
     since = datetime.now(UTC)
     outcome = {
-        first: pull_outcome(core, namespace, puller("first", f"{first}/{run_private_image}", ["imported"])),
-        second: pull_outcome(core, namespace, puller("second", f"{second}/{run_private_image}", ["imported"])),
+        first: pull_outcome(
+            core, namespace, pods.marker_pod("first", f"{first}/{run_private_image}", "Always", secrets=["imported"])
+        ),
+        second: pull_outcome(
+            core, namespace, pods.marker_pod("second", f"{second}/{run_private_image}", "Always", secrets=["imported"])
+        ),
     }
     users = {u for u in users_seen(registries, run_private_image.split(":")[0], since) if u}
     evidence.observe(documented="both registries pull", observed={"pulls": outcome, "users the registry saw": users})
@@ -287,7 +289,7 @@ def test_pull_secrets_merge_into_one_virtual_config(
         ("wrong", {first: ("carol", "not-carols-password")}),
     ):
         core.create_namespaced_secret(namespace, pullsecrets.dockerconfigjson_secret(name, auths))
-    both = puller("both", f"{first}/{run_private_image}", ["for-first", "for-second"])
+    both = pods.marker_pod("both", f"{first}/{run_private_image}", "Always", secrets=["for-first", "for-second"])
     both.spec.containers.append(
         client.V1Container(
             name="second",
@@ -300,7 +302,9 @@ def test_pull_secrets_merge_into_one_virtual_config(
     outcome = {
         "one secret per registry": pull_outcome(core, namespace, both),
         "a wrong and a right secret": pull_outcome(
-            core, namespace, puller("fallback", f"{first}/{run_private_image}", ["wrong", "for-first"])
+            core,
+            namespace,
+            pods.marker_pod("fallback", f"{first}/{run_private_image}", "Always", secrets=["wrong", "for-first"]),
         ),
     }
     seen = users_seen(registries, run_private_image.split(":")[0], since)

@@ -77,3 +77,42 @@ def test_the_check_sees_an_infrastructure_import(tmp_path: Path) -> None:
     scenario = tmp_path / "test_x.py"
     scenario.write_text("import subprocess\nfrom fixtures.cluster import kind\n\ndef f():\n    import docker\n")
     assert {"subprocess", "fixtures.cluster.kind", "docker"} <= imports(scenario)
+
+
+#: A scenario module reads like its documentation topic: past this many lines it holds a toolkit, not tests.
+MAX_SCENARIO_LINES = 600
+
+
+@pytest.mark.parametrize("path", _sources("conformance"), ids=lambda p: p.name)
+def test_scenario_modules_stay_short(path: Path) -> None:
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_SCENARIO_LINES, (
+        f"{path.relative_to(REPO)} has {lines} lines (at most {MAX_SCENARIO_LINES}): move its helpers to fixtures/ "
+        "or split it by topic"
+    )
+
+
+def helpers(path: Path) -> set[str]:
+    """The module-level functions and classes of a scenario module that are not tests."""
+    return {
+        node.name
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith(("test_", "Test"))
+    }
+
+
+def test_no_helper_is_defined_in_two_scenario_modules() -> None:
+    """A helper two scenario modules need lives once, in fixtures/ (pods.sleeper, pods.marker_pod, ...)."""
+    where: dict[str, list[str]] = {}
+    for path in _sources("conformance"):
+        for name in helpers(path):
+            where.setdefault(name, []).append(path.name)
+    twice = {name: files for name, files in where.items() if len(files) > 1}
+    assert not twice, f"helpers defined in more than one scenario module: {twice}"
+
+
+def test_the_helper_check_sees_a_copy(tmp_path: Path) -> None:
+    """The scan itself can fail: a helper and a fixture are found, tests are not."""
+    scenario = tmp_path / "test_x.py"
+    scenario.write_text("import pytest\n\n@pytest.fixture\ndef reg(): ...\n\ndef sleeper(): ...\n\ndef test_a(): ...\n")
+    assert helpers(scenario) == {"reg", "sleeper"}
