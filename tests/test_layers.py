@@ -23,7 +23,7 @@ INFRASTRUCTURE = (
 #: The lower layers (host set-up, node-image build, cluster lifecycle) and what they must never import: the pytest
 #: plugins, the scenarios, the reports.
 LOWER = ("fixtures/host", "fixtures/nodeimage", "fixtures/cluster")
-HIGHER = ("fixtures.plugin", "fixtures.verdicts", "conformance", "reports")
+HIGHER = ("fixtures.plugin", "fixtures.verdicts", "fixtures.verdict_model", "conformance", "reports")
 #: Fixture signatures are named once, in fixtures/signatures.py.
 SIGNATURES = ("Kubectl", "NodeExec", "Exclusive")
 
