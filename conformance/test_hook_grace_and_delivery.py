@@ -297,10 +297,10 @@ def restart_trial(
     )
     created = time.time()
     core.create_namespaced_pod(namespace, node.pin(make_pod(name, [main], grace=1)))
-    try:
-        first = rec.wait(name, kind="hold-start", timeout=60)[0]
-    except WaitTimeout:  # no delivery at all: nothing to interrupt, the counts say it
+    delivered = rec.within(name, kind="hold-start", timeout=60)
+    if not delivered:  # no delivery at all: nothing to interrupt, the counts say it
         return {"pod": name, "deliveries": 0, "container starts": len(rec.records("started-" + name)), "after": "-"}
+    first = delivered[0]
     before = pods.describe(core.read_namespaced_pod(name, namespace))
     restart_at = time.time()
     node_exec(node.name, ["sh", "-c", "systemctl reset-failed kubelet 2>/dev/null; systemctl restart kubelet"])

@@ -12,14 +12,13 @@ with microsecond timestamps on the host's clock; and through the API (events, co
 from __future__ import annotations
 
 import time
-import uuid
 from contextlib import suppress
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import explain, pods
+from fixtures import explain, nodes, pods
 from fixtures.evidence import Evidence
 from fixtures.hook_recorder import HookRecorder
 from fixtures.lifecycle import (
@@ -32,6 +31,7 @@ from fixtures.lifecycle import (
     lifecycle,
     make_pod,
     on_term,
+    priority_classes,
     shell,
     start,
 )
@@ -242,95 +242,40 @@ def test_prestop_runs_when_the_scheduler_preempts_the_pod(
     low-priority pod takes all the CPU left; a high-priority pod asking the same is scheduled there by preempting
     it, and the victim's preStop reaches the recorder. (Node-pressure eviction is not exercised.)"""
     rec = hook_recorder
-    sched = client.SchedulingV1Api(api_client)
-    suffix = uuid.uuid4().hex[:6]
-    classes = {"low": (f"k8sdc-hooks-low-{suffix}", 10), "high": (f"k8sdc-hooks-high-{suffix}", 1000)}
-    for name, value in classes.values():
-        sched.create_priority_class(
-            client.V1PriorityClass(
-                metadata=client.V1ObjectMeta(name=name, labels={"k8sdc.io/run": run_id}), value=value
-            )
+    with priority_classes(api_client, run_id, low=10, high=1000) as classes, exclusive("reconfigurable-node"):
+        free = nodes.free_cpu_millis(core, reconfigurable_node.name)
+        request = client.V1ResourceRequirements(requests={"cpu": f"{free}m"})
+        victim = shell(
+            "main",
+            busybox_image,
+            f"{on_term(rec, 'term-victim')}; {IDLE}",
+            resources=request,
+            lifecycle=lifecycle(pre_stop=rec.exec_report("prestop-victim")),
         )
-    try:
-        with exclusive("reconfigurable-node"):
-            free = free_cpu_millis(core, reconfigurable_node.name)
-            request = client.V1ResourceRequirements(requests={"cpu": f"{free}m"})
-            victim = shell(
-                "main",
-                busybox_image,
-                f"{on_term(rec, 'term-victim')}; {IDLE}",
-                resources=request,
-                lifecycle=lifecycle(pre_stop=rec.exec_report("prestop-victim")),
-            )
-            start(
-                core,
-                namespace,
-                reconfigurable_node.pin(make_pod("victim", [victim], grace=5, priority_class_name=classes["low"][0])),
-            )
-            t0 = time.time()
-            preemptor = shell("main", busybox_image, IDLE, resources=request)
-            core.create_namespaced_pod(
-                namespace,
-                reconfigurable_node.pin(
-                    make_pod("preemptor", [preemptor], grace=0, priority_class_name=classes["high"][0])
-                ),
-            )
-            try:
-                prestops = rec.wait("prestop-victim", timeout=60)
-            except WaitTimeout:
-                prestops = []
-            with suppress(WaitTimeout):
-                pods.wait_running(core, namespace, "preemptor", 60)
-            preemptor_now = core.read_namespaced_pod("preemptor", namespace)
-            with suppress(ApiException):
-                core.delete_namespaced_pod("preemptor", namespace, grace_period_seconds=0)
-            victim_now = None
-            with suppress(ApiException):
-                victim_now = core.read_namespaced_pod("victim", namespace)
-    finally:
-        for name, _ in classes.values():
-            with suppress(ApiException):
-                sched.delete_priority_class(name)
-    disruption = [
-        f"{c.type}={c.status} {c.reason}: {c.message}"
-        for c in (victim_now.status.conditions or [] if victim_now else [])
-        if c.type == "DisruptionTarget"
-    ]
+        low = make_pod("victim", [victim], grace=5, priority_class_name=classes["low"])
+        start(core, namespace, reconfigurable_node.pin(low))
+        t0 = time.time()
+        preemptor = shell("main", busybox_image, IDLE, resources=request)
+        high = make_pod("preemptor", [preemptor], grace=0, priority_class_name=classes["high"])
+        core.create_namespaced_pod(namespace, reconfigurable_node.pin(high))
+        prestops = rec.within("prestop-victim", timeout=60)
+        with suppress(WaitTimeout):
+            pods.wait_running(core, namespace, "preemptor", 60)
+        preemptor_now = core.read_namespaced_pod("preemptor", namespace)
+        with suppress(ApiException):
+            core.delete_namespaced_pod("preemptor", namespace, grace_period_seconds=0)
+        victim_now = pods.read_or_none(core, namespace, "victim")
     observed = {
         "CPU requested by each pod": f"{free}m",
         "preStop called (s after the preemptor was created)": rel(first_at(prestops), t0),
         "TERM received (s)": rel(first_at(rec.records("term-victim")), t0),
-        "victim": (pods.describe(victim_now) + (" (deleting)" if victim_now.metadata.deletion_timestamp else ""))
-        if victim_now
-        else "gone",
-        "victim DisruptionTarget": disruption,
+        "victim": pods.describe_deleting(victim_now),
+        "victim DisruptionTarget": pods.conditions(victim_now, "DisruptionTarget"),
         "preemptor": f"{pods.describe(preemptor_now)} on {preemptor_now.spec.node_name}",
-        "events": [
-            e["message"]
-            for e in event_summary(events_of(core, namespace, "victim"))
-            if e["reason"] in ("Preempted", "Killing")
-        ],
+        "events": [e.message for e in events_of(core, namespace, "victim") if e.reason in ("Preempted", "Killing")],
     }
     evidence.observe(documented="the preempted pod's preStop hook is called", observed=observed)
     assert prestops, f"no preStop call for the preempted pod: {observed}"
-
-
-def free_cpu_millis(core: client.CoreV1Api, node: str) -> int:
-    """The node's allocatable CPU minus the requests of the pods bound to it, in millicores."""
-    allocatable = cpu_millis(core.read_node(node).status.allocatable["cpu"])
-    bound = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items
-    used = sum(
-        cpu_millis((c.resources.requests or {}).get("cpu", "0"))
-        for p in bound
-        if p.status.phase not in pods.TERMINAL
-        for c in p.spec.containers
-        if c.resources
-    )
-    return allocatable - used
-
-
-def cpu_millis(quantity: str) -> int:
-    return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
 
 
 @pytest.mark.claim("HOOK-PRESTOP-FAILS-IF-TERMINATED")
