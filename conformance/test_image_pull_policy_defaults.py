@@ -208,7 +208,7 @@ def test_always_pull_images_admission_forces_pulls(
     node = caps.schedulable_nodes[0]
     control_plane = core.list_node(label_selector="node-role.kubernetes.io/control-plane").items[0].metadata.name
     repo = f"{run_id}/alwayspull-{uuid.uuid4().hex[:8]}"
-    push.push_spec(reg.push_host, repo, "v1", push.marker_image(f"forced {repo}"), ca_cert=reg.ca_cert)
+    push.push_marker(reg, repo, "v1", f"forced {repo}")
     image = reg.image(f"{repo}:v1")
     pods.run_to_completion(core, namespace, pods.marker_pod("preload", image, node=node))
 
