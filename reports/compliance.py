@@ -57,12 +57,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from fixtures import catalogue as catalogue_model
+from fixtures.catalogue import Catalogue, Claim, Document
 from reports import allure, charts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CATALOGUE = REPO_ROOT / "conformance" / "claims.yaml"
+DEFAULT_CATALOGUE = catalogue_model.DEFAULT
 
 #: Verdicts in the order the report lists them (most in need of attention first).
 VERDICT_ORDER = ("error", "deviates", "conforms", "not-applicable", "skipped", "untested")
@@ -401,12 +401,12 @@ def _load_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def load_catalogue(path: Path) -> dict[str, Any]:
-    """The parsed ``claims.yaml`` (``documents``, ``areas``, ``claims``), or an empty catalogue if it is missing."""
+def load_catalogue(path: Path) -> Catalogue:
+    """The claim catalogue (fixtures/catalogue.py), or an empty one if the file is missing; a catalogue that does not
+    match its schema raises :class:`fixtures.catalogue.CatalogueError`."""
     if not path.is_file():
-        return {"documents": {}, "areas": {}, "claims": []}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return data if isinstance(data, dict) else {"documents": {}, "areas": {}, "claims": []}
+        return Catalogue.empty(path)
+    return catalogue_model.read(path)
 
 
 def catalogue_path_for(verdicts: Mapping[str, Any]) -> Path:
@@ -535,18 +535,12 @@ def _verdict_badge(verdict: str) -> str:
     return f'<span class="badge" style="background:{colour}">{esc(verdict)}</span>'
 
 
-def _statement(claim_id: str, record: Mapping[str, Any], cat: Mapping[str, Any], doc_lang: Mapping[str, str]) -> str:
-    english = str(cat.get("statement") or record.get("statement") or claim_id)
+def _statement(claim_id: str, record: Mapping[str, Any], cat: Claim | None, doc_lang: Mapping[str, str]) -> str:
+    english = str((cat and cat.statement) or record.get("statement") or claim_id)
     spans = [f'<span class="st st-en" lang="en">{esc(english)}</span>']
+    sources = cat.sources if cat else ()
     for lang in ("zh", "pt"):
-        quote = next(
-            (
-                str(s.get("quote"))
-                for s in cat.get("sources") or []
-                if s.get("quote") and doc_lang.get(str(s.get("doc"))) == lang
-            ),
-            None,
-        )
+        quote = next((s.quote for s in sources if s.quote and doc_lang.get(s.doc) == lang), None)
         attr = f' lang="{lang}"' if quote else ' lang="en"'
         spans.append(f'<span class="st st-{lang}"{attr}>{esc(quote or english)}</span>')
     return "".join(spans)
@@ -616,22 +610,22 @@ def _folded(markup: str) -> str:
 
 def _detail(
     record: Mapping[str, Any],
-    cat: Mapping[str, Any],
-    documents: Mapping[str, Any],
+    cat: Claim | None,
+    documents: Mapping[str, Document],
     links: Sequence[Mapping[str, str]] = (),
 ) -> str:
     parts: list[str] = [_allure_links(links)] if links else []
-    sources = cat.get("sources") or []
+    sources = cat.sources if cat else ()
     if sources:
         parts.append(f"<h3>{_t('quotes')}</h3>")
         grouped: dict[tuple[str, str], list[str]] = {}  # the same sentence in several versions: one quote
         for src in sources:
-            grouped.setdefault((str(src.get("quote", "")), str(src.get("english", ""))), []).append(str(src.get("doc")))
+            grouped.setdefault((src.quote, src.english), []).append(src.doc)
         for (quote, english), docs in grouped.items():
-            metas: list[Mapping[str, Any]] = [_as_dict(documents.get(d)) for d in docs]
-            lang = esc(metas[0].get("language", ""))
+            metas = [documents.get(d) or Document(d) for d in docs]
+            lang = esc(metas[0].language)
             badges = " ".join(
-                f'<span class="doc">{esc(d)}</span><span class="muted">{esc(m.get("docs_version", ""))}</span>'
+                f'<span class="doc">{esc(d)}</span><span class="muted">{esc(m.docs_version)}</span>'
                 for d, m in zip(docs, metas, strict=True)
             )
             parts.append(
@@ -639,10 +633,9 @@ def _detail(
                 f'<div class="q" lang="{lang}">{esc(quote)}</div>'
                 f'<div class="en" lang="en">{_t("english")}: {esc(english)}</div></blockquote>'
             )
-    flag = cat.get("flag")
-    if isinstance(flag, dict) and flag:
-        note = flag.get("note") or flag.get("text") or _compact(flag)
-        parts.append(f'<div class="flag">{_t("flag")} ({esc(flag.get("kind", ""))}): {esc(note)}</div>')
+    flag = cat.flag if cat else None
+    if flag:
+        parts.append(f'<div class="flag">{_t("flag")} ({esc(flag.kind)}): {esc(flag.note)}</div>')
     if record.get("documented") is not None or record.get("observed") is not None:
         parts.append(
             f'<h3>{_t("documented")} / {_t("observed")}</h3><div class="dvo">'
@@ -702,7 +695,7 @@ def _sensitivity(sensitivity: Mapping[str, Any] | None, area_names: Mapping[str,
 def render(
     verdicts: Mapping[str, Any],
     run: Mapping[str, Any],
-    catalogue: Mapping[str, Any],
+    catalogue: Catalogue,
     allure_links: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
     sensitivity: Mapping[str, Any] | None = None,
 ) -> str:
@@ -710,10 +703,8 @@ def render(
     claim IDs to their test results in the run's Allure report (:func:`reports.allure.claim_links`);
     ``sensitivity``: the last self-test's sensitivity.json (:func:`last_sensitivity`)."""
     allure_links = allure_links or {}
-    documents: dict[str, Any] = {str(k): v for k, v in (catalogue.get("documents") or {}).items()}
-    area_names: dict[str, str] = {str(k): str(v) for k, v in (catalogue.get("areas") or {}).items()}
-    cat_claims: dict[str, Mapping[str, Any]] = {str(c["id"]): c for c in catalogue.get("claims") or [] if "id" in c}
-    doc_lang = {code: lang_of(str(meta.get("language", ""))) for code, meta in documents.items()}
+    documents, area_names, cat_claims = catalogue.documents, catalogue.areas, catalogue.claims
+    doc_lang = {code: lang_of(meta.language) for code, meta in documents.items()}
     records: dict[str, Mapping[str, Any]] = dict(verdicts.get("claims") or {})
     cat_order = {cid: i for i, cid in enumerate(cat_claims)}
 
@@ -758,8 +749,8 @@ def render(
     v_opts = "".join(_t("v." + v, "option", f' value="{esc(v)}"') for v in VERDICT_ORDER if counts.get(v))
     a_opts = "".join(f'<option value="{esc(a)}" title="{esc(area_names.get(a, ""))}">{esc(a)}</option>' for a in areas)
     d_opts = "".join(
-        f'<option value="{esc(code)}" title="{esc(meta.get("title", ""))}">{esc(code)} · '
-        f"{esc(meta.get('language', ''))} · {esc(_short(str(meta.get('docs_version', ''))))}</option>"
+        f'<option value="{esc(code)}" title="{esc(meta.title)}">{esc(code)} · '
+        f"{esc(meta.language)} · {esc(_short(meta.docs_version))}</option>"
         for code, meta in documents.items()
     )
 
@@ -767,10 +758,10 @@ def render(
     rows: list[str] = []
     for cid in ids:
         rec = records[cid]
-        cat = cat_claims.get(cid, {})
+        cat = cat_claims.get(cid)
         verdict = str(rec.get("verdict"))
-        area = str(rec.get("area") or cat.get("area") or "")
-        docs = list(dict.fromkeys(str(s.get("doc")) for s in cat.get("sources") or []))
+        area = str(rec.get("area") or (cat and cat.area) or "")
+        docs = list(cat.documents) if cat else []
         dur = rec.get("duration")
         dur_s = format_duration(float(dur)) if isinstance(dur, int | float) and dur else ""
         rows.append(

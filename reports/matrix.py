@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fixtures.catalogue import Catalogue
 from reports import runs
 from reports.compliance import DEFAULT_CATALOGUE, load_catalogue
 
@@ -111,10 +112,10 @@ def why_of(run: ReleaseRun, claim_id: str) -> str | None:
     return str(expected["why"]) if isinstance(expected, dict) and expected.get("why") else None
 
 
-def build_data(release_runs: Sequence[ReleaseRun], catalogue: Mapping[str, Any], matrix_id: str) -> dict[str, Any]:
+def build_data(release_runs: Sequence[ReleaseRun], catalogue: Catalogue, matrix_id: str) -> dict[str, Any]:
     """The matrix as data (what matrix.json holds)."""
     releases = [r.release for r in release_runs]
-    cat_claims = {str(c["id"]): c for c in catalogue.get("claims") or [] if "id" in c}
+    cat_claims = catalogue.claims
     claims: dict[str, Any] = {}
     for claim_id, cat in cat_claims.items():
         per_release = {}
@@ -122,36 +123,36 @@ def build_data(release_runs: Sequence[ReleaseRun], catalogue: Mapping[str, Any],
             entry = runs.claims(run.verdicts).get(claim_id)
             per_release[run.release] = str(entry["verdict"]) if entry else "absent"
         claims[claim_id] = {
-            "area": cat.get("area"),
-            "statement": cat.get("statement"),
+            "area": cat.area,
+            "statement": cat.statement,
             "verdicts": per_release,
             "changed": changes(per_release),
         }
     documents: dict[str, Any] = {}
     era_run = {r.release: r for r in release_runs}
-    for doc_id, doc in sorted((catalogue.get("documents") or {}).items()):
-        era = str(doc.get("docs_version", ""))
+    for doc_id, doc in sorted(catalogue.documents.items()):
+        era = doc.docs_version
         judged_on, inside = era_release(era, releases)
         held: list[dict[str, Any]] = []
         not_held: list[dict[str, Any]] = []
         other: list[dict[str, Any]] = []
         for claim_id, cat in cat_claims.items():
-            quotes = [s for s in cat.get("sources") or [] if str(s.get("doc")) == str(doc_id)]
+            quotes = [s for s in cat.sources if s.doc == doc_id]
             if not quotes or judged_on is None:
                 continue
             verdict = claims[claim_id]["verdicts"][judged_on]
             row = {
                 "claim": claim_id,
                 "verdict": verdict,
-                "quote": quotes[0].get("quote"),
-                "english": quotes[0].get("english"),
+                "quote": quotes[0].quote,
+                "english": quotes[0].english,
                 "on_newest": claims[claim_id]["verdicts"][releases[-1]],
                 "why": why_of(era_run[judged_on], claim_id),
                 "why_newest": why_of(release_runs[-1], claim_id),
             }
             (held if verdict == "conforms" else not_held if verdict == "deviates" else other).append(row)
         documents[str(doc_id)] = {
-            "title": doc.get("title"),
+            "title": doc.title,
             "docs_version": era,
             "judged_on": judged_on,
             "era_run": inside,

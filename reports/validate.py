@@ -8,47 +8,26 @@ schema (format 0): they only need a ``claims`` mapping of objects, and readers u
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-import jsonschema
+from fixtures import schemas
+from fixtures.schemas import Invalid as SchemaInvalid
+from fixtures.schemas import location
 
-SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "verdicts.schema.json"
+SCHEMA_PATH = schemas.VERDICTS
 FORMAT_VERSION = 1
 """The newest ``format_version`` this code reads (and the one the schema describes)."""
 
-MAX_MESSAGE_CHARS = 300
+__all__ = ["FORMAT_VERSION", "SCHEMA_PATH", "Invalid", "check", "format_version", "location", "problems", "schema"]
 
 
-class Invalid(ValueError):
+class Invalid(SchemaInvalid):
     """The data is not a verdicts.json this code can read; ``str()`` is one line naming the file and the path."""
 
 
-@functools.cache
 def schema() -> dict[str, Any]:
     """The parsed schema file."""
-    data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return data
-
-
-def _validator() -> jsonschema.protocols.Validator:
-    return jsonschema.Draft202012Validator(schema())
-
-
-def location(path: Iterable[str | int]) -> str:
-    """A JSON path for messages: ``claims.ENV-X.results[0].line`` (empty for the document itself)."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _one_line(message: str) -> str:
-    text = " ".join(message.split())
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+    return schemas.load(SCHEMA_PATH)
 
 
 def format_version(data: object) -> int:
@@ -79,12 +58,7 @@ def problems(data: object) -> list[str]:
             for cid, entry in claims.items()
             if not isinstance(entry, dict)
         ]
-    errors = sorted(_validator().iter_errors(data), key=lambda e: ([str(p) for p in e.absolute_path], e.message))
-    found = []
-    for error in errors:
-        where = location(error.absolute_path)
-        found.append(f"{where}: {_one_line(error.message)}" if where else _one_line(error.message))
-    return found
+    return schemas.problems(data, SCHEMA_PATH)
 
 
 def check(data: object, label: str = "verdicts.json") -> int:
@@ -92,6 +66,5 @@ def check(data: object, label: str = "verdicts.json") -> int:
     format version."""
     found = problems(data)
     if found:
-        more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
-        raise Invalid(f"{label}: {found[0]}{more}")
+        raise Invalid(f"{label}: {schemas.first_of(found)}")
     return format_version(data)

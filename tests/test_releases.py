@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fixtures import catalogue
 from fixtures.cluster import kind
 from fixtures.nodeimage import versions
 from reports import matrix, runs
@@ -166,7 +167,7 @@ def test_the_matrix_names_where_a_verdict_changed_and_what_was_wrong_in_its_era(
     )
     release_runs = matrix.load_runs([str(new), str(old)])
     assert [r.release for r in release_runs] == ["1.29", "1.35"]
-    data = matrix.build_data(release_runs, CATALOGUE, "m")
+    data = matrix.build_data(release_runs, catalogue.parse(CATALOGUE, Path("claims.yaml")), "m")
     assert data["claims"]["A-OUTDATED"]["changed"] == [
         {"from": "1.29", "to": "1.35", "was": "conforms", "now": "deviates"}
     ]

@@ -563,13 +563,18 @@ def test_an_expected_deviation_that_breaks_is_an_error(run: Runner, pytester: py
         (
             {"C-FAIL": {"verdict": "deviates"}},
             '"1.35"',
-            "*C-FAIL: expected verdict 'deviates' needs a non-empty 'why'*",
+            "claims.C-FAIL: 'why' is a required property (an expected deviates or not-applicable needs a why: *",
         ),
-        ({"C-NA": {"verdict": "not-applicable", "why": " "}}, '"1.35"', "*C-NA: expected verdict 'not-applicable'*"),
-        ({"NOPE": {"verdict": "conforms"}}, '"1.35"', "*unknown claim ID 'NOPE'*"),
-        ({"C-PASS": {"verdict": "passes"}}, '"1.35"', "*C-PASS: verdict must be one of*"),
-        ({"C-PASS": {"verdict": "conforms", "note": "x"}}, '"1.35"', "*C-PASS: unknown key(s) note*"),
-        ({}, "1.30", "*'kubernetes' must be a quoted string*"),
+        ({"C-NA": {"verdict": "not-applicable", "why": " "}}, '"1.35"', "claims.C-NA.why: ' ' does not match*why*"),
+        ({"NOPE": {"verdict": "conforms"}}, '"1.35"', "claims.NOPE: unknown claim ID 'NOPE' (not in the catalogue)"),
+        ({"C-PASS": {"verdict": "passes"}}, '"1.35"', "claims.C-PASS.verdict: 'passes' is not one of ['conforms'*"),
+        ({"C-PASS": {"verdict": "conforms", "note": "x"}}, '"1.35"', "claims.C-PASS: *('note' was unexpected)"),
+        ({}, "1.30", "kubernetes: 1.3 is not of type 'string' (The release, quoted: \"1.35\")"),
+        (
+            {"C-PASS": {"verdict": "maybe"}, "C-FAIL": {"verdict": "deviates"}},
+            '"1.35"',
+            "claims.C-FAIL: 'why' is a required property * (and 1 more problem)",
+        ),
     ],
 )
 def test_bad_expectations_are_usage_errors(
