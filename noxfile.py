@@ -79,7 +79,9 @@ def _prepare_host(session: nox.Session, args: list[str]) -> None:
     module proxy) and, for the suite's own clusters, the Debian packages and dockerd. What is missing stops the
     session in one ERROR line. The toolchain goes first on PATH for every later command."""
     what = ["go"] if _names_cluster(args) else []
-    out = session.run("python", "-m", "fixtures.host.prepare", *what, env=_env(), silent=True, stderr=None)
+    out = session.run(
+        "python", "-m", "k8s_doc_conformance.fixtures.host.prepare", *what, env=_env(), silent=True, stderr=None
+    )
     if out:  # None under --install-only
         os.environ["PATH"] = f"{str(out).strip().splitlines()[-1]}:{os.environ['PATH']}"
 
@@ -99,7 +101,9 @@ def _cluster_up(session: nox.Session, args: list[str]) -> None:
     if not _names_cluster(args):
         which = [f"--{flag}={value}" for flag, option in (("kubernetes", "--kubernetes"), ("name", "--cluster-name"))
                  if (value := _option(args, option)) is not None]  # fmt: skip
-        _exit_with(session, _call(session, "python", "-m", "fixtures.cluster", "up", *which, env=_env()))
+        _exit_with(
+            session, _call(session, "python", "-m", "k8s_doc_conformance.fixtures.cluster", "up", *which, env=_env())
+        )
 
 
 def _workers(args: list[str]) -> list[str]:
@@ -214,7 +218,7 @@ def _pytest_with_reports(session: nox.Session, args: list[str]) -> int:
         session.log(f"interrupted: no Allure HTML report (nox -s report -- {run_dir} builds it)")
     elif (run_dir / "verdicts.json").is_file():
         allure = ["--allure", cli] if cli else ["--no-allure"]
-        _call(session, "python", "-m", "reports", str(run_dir), *allure)
+        _call(session, "python", "-m", "k8s_doc_conformance.reports", str(run_dir), *allure)
     return code
 
 
@@ -234,7 +238,7 @@ def tests(session: nox.Session) -> None:
         os.environ.pop("KUBECONFIG")
     _prepare_host(session, [])
     selecting = any(a in ("-m", "-k") or a.startswith(("-m=", "-k=")) for a in session.posargs)
-    session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
+    session.run("python", "-m", "k8s_doc_conformance.fixtures.cluster", "down", "--profile", "plain", env=_env())
     _cluster_up(session, session.posargs)
     # Three workers, not four: beside the scenarios the project's tests start Docker registries and build images,
     # and on two cores a fourth worker pushed the kubelet's preStop start to 2 s after a delete (timing scenarios
@@ -248,12 +252,15 @@ def tests(session: nox.Session) -> None:
         return
     session.run("pytest", "tests", "-m", "alone or first_contact", "-p", "no:xdist", env=_env())
     # the sensitivity self-test's CI subset (conformance/profiles.yaml, ci: true) on the same cluster, alone too
-    _exit_with(session, _call(session, "python", "-m", "fixtures.sensitivity", "--ci", "--batch", env=_env()))
-    session.run("python", "-m", "fixtures.cluster", "up", "--profile", "plain", env=_env())
+    _exit_with(
+        session,
+        _call(session, "python", "-m", "k8s_doc_conformance.fixtures.sensitivity", "--ci", "--batch", env=_env()),
+    )
+    session.run("python", "-m", "k8s_doc_conformance.fixtures.cluster", "up", "--profile", "plain", env=_env())
     try:
         session.run("pytest", "tests", "-m", "plain_cluster", "-p", "no:xdist", env=_env())
     finally:
-        session.run("python", "-m", "fixtures.cluster", "down", "--profile", "plain", env=_env())
+        session.run("python", "-m", "k8s_doc_conformance.fixtures.cluster", "down", "--profile", "plain", env=_env())
     _oldest_release_run(session)
 
 
@@ -264,7 +271,9 @@ def _oldest_release_run(session: nox.Session) -> None:
     try:
         code = _run_release(session, oldest, _release_run_id(_stamp(), oldest), [])
     finally:
-        session.run("python", "-m", "fixtures.cluster", "down", f"--kubernetes={oldest}", env=_env())
+        session.run(
+            "python", "-m", "k8s_doc_conformance.fixtures.cluster", "down", f"--kubernetes={oldest}", env=_env()
+        )
     _exit_with(session, code)
 
 
@@ -345,7 +354,9 @@ def matrix(session: nox.Session) -> None:
         if codes[release_] == INTERRUPTED:
             _exit_with(session, INTERRUPTED)
     run_dirs = [f"reports/out/{_release_run_id(matrix_id, r)}" for r in chosen_releases]
-    built = _call(session, "python", "-m", "reports", "matrix", "--out", f"reports/out/{matrix_id}", *run_dirs)
+    built = _call(
+        session, "python", "-m", "k8s_doc_conformance.reports", "matrix", "--out", f"reports/out/{matrix_id}", *run_dirs
+    )
     session.log("release exit codes: " + ", ".join(f"{r}: {c}" for r, c in codes.items()))
     # the worst run decides: broke (or an unknown code) > bad input > deviates > as expected; then the report
     severity = {0: 0, 1: 1, 4: 2}
@@ -364,7 +375,10 @@ def sensitivity(session: nox.Session) -> None:
     os.environ.pop("KUBECONFIG", None)
     _prepare_host(session, [])
     _cluster_up(session, [])
-    _exit_with(session, _call(session, "python", "-m", "fixtures.sensitivity", *session.posargs, env=_env()))
+    _exit_with(
+        session,
+        _call(session, "python", "-m", "k8s_doc_conformance.fixtures.sensitivity", *session.posargs, env=_env()),
+    )
 
 
 @nox.session(python=PYTHON)
@@ -372,7 +386,7 @@ def cluster(session: nox.Session) -> None:
     """``nox -s cluster -- up|down|status``: the suite's kind cluster."""
     _install(session)
     _prepare_host(session, [])
-    session.run("python", "-m", "fixtures.cluster", *(session.posargs or ["status"]), env=_env())
+    session.run("python", "-m", "k8s_doc_conformance.fixtures.cluster", *(session.posargs or ["status"]), env=_env())
 
 
 @nox.session(python=PYTHON)
@@ -382,11 +396,11 @@ def report(session: nox.Session) -> None:
     _install(session)
     args = session.posargs or ["reports/out/latest"]
     if "--diff" in args or "--no-allure" in args or "--allure" in args or args[0] == "summary":
-        _exit_with(session, _call(session, "python", "-m", "reports", *args))
+        _exit_with(session, _call(session, "python", "-m", "k8s_doc_conformance.reports", *args))
         return
     cli = _allure_cli(session)
     allure = ["--allure", cli] if cli else ["--no-allure"]
-    _exit_with(session, _call(session, "python", "-m", "reports", *allure, *args))
+    _exit_with(session, _call(session, "python", "-m", "k8s_doc_conformance.reports", *allure, *args))
 
 
 @nox.session(python=PYTHON)
@@ -394,7 +408,7 @@ def images(session: nox.Session) -> None:
     """``nox -s images -- --list | --save DIR | --push REPO [--registry-ca FILE] [--registry-credentials FILE]``:
     the instrument images a run starts in the cluster, for a mirror (see ``--image-repository``)."""
     _install(session)
-    session.run("python", "-m", "fixtures.images", *(session.posargs or ["--list"]), env=_env())
+    session.run("python", "-m", "k8s_doc_conformance.fixtures.images", *(session.posargs or ["--list"]), env=_env())
 
 
 @nox.session(python=PYTHON)
@@ -403,4 +417,19 @@ def lint(session: nox.Session) -> None:
     _install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "fixtures", "conformance", "tests", "reports", "noxfile.py")
+    view = _import_view(Path(session.virtualenv.location) / "view")
+    package = str(view / "k8s_doc_conformance")
+    session.run("mypy", package, "tests", "noxfile.py", env={"MYPYPATH": str(view)})
+
+
+def _import_view(root: Path) -> Path:
+    """A folder where the checkout reads as what it installs: ``k8s_doc_conformance/`` holds links to the entries of
+    conformance/ plus ``fixtures`` and ``reports`` (mypy cannot follow an editable install's import hook)."""
+    here = Path(__file__).resolve().parent
+    package = root / "k8s_doc_conformance"
+    shutil.rmtree(root, ignore_errors=True)
+    package.mkdir(parents=True)
+    for entry in [*(here / "conformance").iterdir(), here / "fixtures", here / "reports"]:
+        if entry.name != "__pycache__":
+            (package / entry.name).symlink_to(entry)
+    return root

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fixtures import pods
+from k8s_doc_conformance.fixtures import pods
 
 SLEEP = 5
 OUT = Path(__file__).resolve().parent / "out"

@@ -16,10 +16,16 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, raw_post, rejection
-from fixtures.evidence import Evidence
-from fixtures.signatures import Kubectl
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.apicalls import (
+    STRICT_VALIDATION,
+    dry_run_configmap,
+    key_twice_configmap,
+    raw_post,
+    rejection,
+)
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.signatures import Kubectl
 
 TOTAL_LIMIT = 256 * 1024  # "256KB", read as 256 KiB
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.evidence import Evidence
-from fixtures.images import layers
-from fixtures.images.push import ImageSpec
-from fixtures.waits import WaitTimeout
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import layers
+from k8s_doc_conformance.fixtures.images.push import ImageSpec
+from k8s_doc_conformance.fixtures.waits import WaitTimeout
 
 
 def env_pod(name: str, image: str, **spec: object) -> client.V1Pod:

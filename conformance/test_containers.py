@@ -11,11 +11,11 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.apicalls import must_be_accepted
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.waits import wait_for
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.apicalls import must_be_accepted
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.waits import wait_for
 
 
 @pytest.mark.claim("CTR-POD-COLOCATED")

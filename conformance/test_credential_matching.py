@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 import pytest
 from kubernetes import client
 
-from fixtures import credential_matrix as cm
-from fixtures.capabilities import Capabilities
-from fixtures.credential_matrix import Entry, Row
-from fixtures.evidence import Evidence
-from fixtures.registry.service import RegistrySet
-from fixtures.signatures import NodeExec
+from k8s_doc_conformance.fixtures import credential_matrix as cm
+from k8s_doc_conformance.fixtures.capabilities import Capabilities
+from k8s_doc_conformance.fixtures.credential_matrix import Entry, Row
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures.signatures import NodeExec
 
 M = "my-registry.test"
 K = "kubernetes.test"

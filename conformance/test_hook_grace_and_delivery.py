@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from fixtures import nodes, pods
-from fixtures.evidence import Evidence
-from fixtures.hook_recorder import HookRecorder
-from fixtures.lifecycle import (
+from k8s_doc_conformance.fixtures import nodes, pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.hook_recorder import HookRecorder
+from k8s_doc_conformance.fixtures.lifecycle import (
     IDLE,
     SLACK,
     delete_and_watch,
@@ -33,10 +33,10 @@ from fixtures.lifecycle import (
     timings,
     wait_events,
 )
-from fixtures.nodes import Reconfigurable
-from fixtures.signatures import Exclusive, Kubectl, NodeExec
-from fixtures.termination import KUBELET_MIN_GRACE, rel
-from fixtures.waits import WaitTimeout
+from k8s_doc_conformance.fixtures.nodes import Reconfigurable
+from k8s_doc_conformance.fixtures.signatures import Exclusive, Kubectl, NodeExec
+from k8s_doc_conformance.fixtures.termination import KUBELET_MIN_GRACE, rel
+from k8s_doc_conformance.fixtures.waits import WaitTimeout
 
 # --------------------------------------------------------------------------- preStop and the grace period
 

@@ -16,11 +16,11 @@ from typing import cast
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.apicalls import must_be_accepted, rejection
-from fixtures.evidence import Evidence
-from fixtures.hook_recorder import TCP_PORT, HookRecorder
-from fixtures.lifecycle import (
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.apicalls import must_be_accepted, rejection
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.hook_recorder import TCP_PORT, HookRecorder
+from k8s_doc_conformance.fixtures.lifecycle import (
     IDLE,
     delete_and_watch,
     epoch,
@@ -36,10 +36,10 @@ from fixtures.lifecycle import (
     timings,
     wait_events,
 )
-from fixtures.signatures import Kubectl
-from fixtures.termination import rel
-from fixtures.timeline import Timeline
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures.signatures import Kubectl
+from k8s_doc_conformance.fixtures.termination import rel
+from k8s_doc_conformance.fixtures.timeline import Timeline
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 # --------------------------------------------------------------------------- handler types
 
@@ -106,7 +106,7 @@ def test_http_handler_is_sent_by_the_kubelet(
     source address and User-Agent. It comes from the node, not from the pod, with the kubelet's User-Agent
     kube-lifecycle/<version> (a plain Go client's before 1.26). The node's addresses are those a hostNetwork pod on
     that node sees (any of its interfaces may be the source: the pod network's gateway on a ptp CNI)."""
-    from fixtures.hook_recorder import PORT, kubelet_hook_agent, recorder_first
+    from k8s_doc_conformance.fixtures.hook_recorder import PORT, kubelet_hook_agent, recorder_first
 
     hook = client.V1LifecycleHandler(http_get=client.V1HTTPGetAction(port=PORT, path="/cgi-bin/hook/from-kubelet"))
     main = client.V1Container(name="main", image=shellless_image, lifecycle=lifecycle(post_start=hook))

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import capabilities, pods
-from fixtures.apicalls import must_be_accepted
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.nodes import Node, tag_image, untag_image
-from fixtures.registry import nodes, witness
-from fixtures.registry.service import Registry
+from k8s_doc_conformance.fixtures import capabilities, pods
+from k8s_doc_conformance.fixtures.apicalls import must_be_accepted
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.nodes import Node, tag_image, untag_image
+from k8s_doc_conformance.fixtures.registry import nodes, witness
+from k8s_doc_conformance.fixtures.registry.service import Registry
 
 
 @pytest.mark.claim("IMG-NAME-DEFAULT-REGISTRY")

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.registry import witness
-from fixtures.registry.service import Registry, RegistrySet
-from fixtures.timeline import Timeline
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.registry.service import Registry, RegistrySet
+from k8s_doc_conformance.fixtures.timeline import Timeline
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
 #: Requests closer together than this belong to one pull attempt (a resolve is one HEAD, a retry comes >= 10 s later).

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import capabilities, pods
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.images.layers import busybox_layer, marker_layer
-from fixtures.registry import witness
-from fixtures.registry.service import Registry
-from fixtures.waits import wait_for
+from k8s_doc_conformance.fixtures import capabilities, pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.images.layers import busybox_layer, marker_layer
+from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.registry.service import Registry
+from k8s_doc_conformance.fixtures.waits import wait_for
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import admission, capabilities, pods
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.registry import witness
-from fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures import admission, capabilities, pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 
 DIGEST = "sha256:" + "0" * 64
 

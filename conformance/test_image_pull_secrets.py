@@ -15,12 +15,12 @@ from functools import partial
 import pytest
 from kubernetes import client
 
-from fixtures import pods, pullsecrets
-from fixtures.apicalls import rejection
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.registry import witness
-from fixtures.registry.service import RegistrySet, unrelated_name
+from k8s_doc_conformance.fixtures import pods, pullsecrets
+from k8s_doc_conformance.fixtures.apicalls import rejection
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated_name
 
 
 @pytest.fixture(scope="module")

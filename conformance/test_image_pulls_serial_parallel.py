@@ -23,11 +23,11 @@ import pytest
 import yaml
 from kubernetes import client
 
-from fixtures import pull_overlap as po
-from fixtures.evidence import Evidence
-from fixtures.nodes import Reconfigurable, schedulable
-from fixtures.registry.service import RegistrySet
-from fixtures.signatures import Exclusive, NodeExec
+from k8s_doc_conformance.fixtures import pull_overlap as po
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.nodes import Reconfigurable, schedulable
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures.signatures import Exclusive, NodeExec
 
 PULL_MODE = "k8sdc.io/pull-mode"
 NODE_ROLE = "k8sdc.io/node-role"

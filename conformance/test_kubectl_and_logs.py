@@ -19,11 +19,11 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import explain, pods
-from fixtures.apicalls import server_message
-from fixtures.evidence import Evidence
-from fixtures.signatures import Kubectl, NodeExec
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures import explain, pods
+from k8s_doc_conformance.fixtures.apicalls import server_message
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.signatures import Kubectl, NodeExec
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 MIB = 1024 * 1024

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
-from fixtures.capabilities import Capabilities
-from fixtures.evidence import Evidence
-from fixtures.signatures import Kubectl
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
+from k8s_doc_conformance.fixtures.capabilities import Capabilities
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.signatures import Kubectl
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 # The pods of the doc's selector examples (app=gem-account, app=gem-battle-blue, …), plus one without the app label.
 GEM_PODS: dict[str, dict[str, str]] = {

@@ -18,10 +18,10 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import explain, nodes, pods
-from fixtures.evidence import Evidence
-from fixtures.hook_recorder import HookRecorder
-from fixtures.lifecycle import (
+from k8s_doc_conformance.fixtures import explain, nodes, pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.hook_recorder import HookRecorder
+from k8s_doc_conformance.fixtures.lifecycle import (
     IDLE,
     delete_and_watch,
     event_summary,
@@ -35,10 +35,10 @@ from fixtures.lifecycle import (
     shell,
     start,
 )
-from fixtures.nodes import Reconfigurable
-from fixtures.signatures import Exclusive, Kubectl
-from fixtures.termination import rel
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures.nodes import Reconfigurable
+from k8s_doc_conformance.fixtures.signatures import Exclusive, Kubectl
+from k8s_doc_conformance.fixtures.termination import rel
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 # =========================================================================== the hooks
 

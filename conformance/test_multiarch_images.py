@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import capabilities, pods
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.registry import witness
-from fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures import capabilities, pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 
 
 @pytest.mark.claim("IMG-ARCH-INDEX-SELECT")

@@ -18,11 +18,11 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import cleanup, pods
-from fixtures.evidence import Evidence
-from fixtures.plugin import MANAGED_BY, RUN_LABEL
-from fixtures.signatures import Kubectl
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures import cleanup, pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
+from k8s_doc_conformance.fixtures.signatures import Kubectl
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 NamespaceMaker = Callable[..., str]
 

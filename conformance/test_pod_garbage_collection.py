@@ -19,10 +19,10 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import control_plane, pods
-from fixtures.evidence import Evidence
-from fixtures.termination import PodRecorder, Snapshot, rel
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures import control_plane, pods
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.termination import PodRecorder, Snapshot, rel
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 DEFAULT_THRESHOLD = 12500
 #: PodGC's period (gcCheckPeriod) in pkg/controller/podgc/gc_controller.go.

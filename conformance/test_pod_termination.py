@@ -18,15 +18,15 @@ from contextlib import AbstractContextManager, suppress
 import pytest
 from kubernetes import client
 
-from fixtures import nodes
-from fixtures import termination as term
-from fixtures.evidence import Evidence
-from fixtures.nodes import Reconfigurable
-from fixtures.registry.service import RegistrySet
-from fixtures.signatures import Kubectl
-from fixtures.termination import PodRecorder
-from fixtures.timeline import Timeline
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures import nodes
+from k8s_doc_conformance.fixtures import termination as term
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.nodes import Reconfigurable
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures.signatures import Kubectl
+from k8s_doc_conformance.fixtures.termination import PodRecorder
+from k8s_doc_conformance.fixtures.timeline import Timeline
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 # --------------------------------------------------------------------------- the documented example
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.apicalls import must_be_accepted
-from fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.apicalls import must_be_accepted
+from k8s_doc_conformance.fixtures.evidence import Evidence
 
 IP = "ip -o -4 addr show eth0 | awk '{print $4}' | cut -d/ -f1"
 GET = "printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} {port}"

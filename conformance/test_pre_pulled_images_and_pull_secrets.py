@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import node_credentials as nc
-from fixtures import pods, pullsecrets
-from fixtures.capabilities import kubelet_config
-from fixtures.evidence import Evidence
-from fixtures.images import push
-from fixtures.nodes import Node
-from fixtures.private_pulls import (
+from k8s_doc_conformance.fixtures import node_credentials as nc
+from k8s_doc_conformance.fixtures import pods, pullsecrets
+from k8s_doc_conformance.fixtures.capabilities import kubelet_config
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.nodes import Node
+from k8s_doc_conformance.fixtures.private_pulls import (
     CFG_PATHS,
     JSON_PATHS,
     ROOT_CONFIG,
@@ -34,9 +34,9 @@ from fixtures.private_pulls import (
     push_private,
     users_by_node,
 )
-from fixtures.registry import witness
-from fixtures.registry.service import RegistrySet, unrelated_name
-from fixtures.signatures import Exclusive
+from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated_name
+from k8s_doc_conformance.fixtures.signatures import Exclusive
 
 # --- pre-pulled images --------------------------------------------------------------------------------------------
 
@@ -294,7 +294,7 @@ def test_always_pull_images_keeps_tenants_images_apart(
     node) can use it when AlwaysPullImages is off, and cannot when it is on (submitted through a second API server
     with AlwaysPullImages, fixtures/admission.py: stored with Always, so the kubelet asks the registry as B). An
     image root pre-pulled on the node is observed the same way, as evidence."""
-    from fixtures import admission
+    from k8s_doc_conformance.fixtures import admission
 
     reg = registries.auth
     host = reg.names[0]

@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import node_credentials as nc
-from fixtures import pods, pullsecrets
-from fixtures.evidence import Evidence
-from fixtures.nodes import Node
-from fixtures.private_pulls import (
+from k8s_doc_conformance.fixtures import node_credentials as nc
+from k8s_doc_conformance.fixtures import pods, pullsecrets
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.nodes import Node
+from k8s_doc_conformance.fixtures.private_pulls import (
     CFG_PATHS,
     JSON_PATHS,
     KUBELET_ROOT,
@@ -42,7 +42,7 @@ from fixtures.private_pulls import (
     pull_outcome,
     users_by_node,
 )
-from fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 
 # --- configuring nodes to authenticate to a private registry -----------------------------------------------------
 

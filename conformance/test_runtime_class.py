@@ -15,12 +15,12 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import nodes, pods
-from fixtures.apicalls import rejection
-from fixtures.capabilities import Capabilities
-from fixtures.evidence import Evidence
-from fixtures.timeline import Timeline
-from fixtures.waits import WaitTimeout
+from k8s_doc_conformance.fixtures import nodes, pods
+from k8s_doc_conformance.fixtures.apicalls import rejection
+from k8s_doc_conformance.fixtures.capabilities import Capabilities
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.timeline import Timeline
+from k8s_doc_conformance.fixtures.waits import WaitTimeout
 
 RuntimeClassFactory = Callable[..., client.V1RuntimeClass]
 

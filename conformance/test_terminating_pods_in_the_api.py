@@ -15,13 +15,13 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import pods
-from fixtures import termination as term
-from fixtures.evidence import Evidence
-from fixtures.signatures import Kubectl
-from fixtures.termination import PodRecorder
-from fixtures.timeline import Timeline
-from fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures import termination as term
+from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.signatures import Kubectl
+from k8s_doc_conformance.fixtures.termination import PodRecorder
+from k8s_doc_conformance.fixtures.timeline import Timeline
+from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 # --------------------------------------------------------------------------- what the API shows
 

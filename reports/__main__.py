@@ -1,19 +1,23 @@
 """Rebuild a run's reports, print its verdict table, or compare two runs.
 
-``python -m reports RUN`` rebuilds the run's reports from its ``verdicts.json`` and ``run.json``: first, when the
+``python -m k8s_doc_conformance.reports RUN`` rebuilds the run's reports from its ``verdicts.json`` and ``run.json``:
+first, when the
 run has Allure results (``RUN/allure-results``) and the Allure command line is found (``--allure PATH``,
 ``$ALLURE``, ``.nox/allure``, or ``allure`` on PATH), ``RUN/allure-report`` (with the trend history of the previous
 run on the same cluster, see :mod:`reports.allure`); then ``compliance.html``, which links to it, ``junit.xml``
 (``--junit-family xunit2|xunit1``, see :mod:`reports.junit`) and last ``results.tar.gz``, the whole run directory
 in one archive (:mod:`reports.archive`). A part that fails is reported and the others are still built.
 
-``python -m reports summary RUN`` prints the run's verdict table (:mod:`reports.summary`); ``summary`` is the first
+``python -m k8s_doc_conformance.reports summary RUN`` prints the run's verdict table (:mod:`reports.summary`);
+``summary`` is the first
 argument that is not an option (a run directory named so: ``./summary``).
 
-``python -m reports matrix --out DIR RUN...`` writes the version matrix of runs made on different Kubernetes
+``python -m k8s_doc_conformance.reports matrix --out DIR RUN...`` writes the version matrix of runs made on different
+Kubernetes
 releases (one run per release) to ``DIR/matrix.json`` and ``DIR/matrix.html`` (:mod:`reports.matrix`).
 
-``python -m reports --diff RUN_A RUN_B`` prints every claim whose verdict differs between the two runs, one line
+``python -m k8s_doc_conformance.reports --diff RUN_A RUN_B`` prints every claim whose verdict differs between the two
+runs, one line
 each (``ID: A -> B``; a claim missing from one run shows ``absent``).
 
 RUN is a run directory or its ``verdicts.json``; a bare name that is not a path here, such as ``latest`` or a run
@@ -43,7 +47,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from reports import allure, archive, compliance, junit, matrix, runs, summary
+from k8s_doc_conformance.reports import allure, archive, compliance, junit, matrix, runs, summary
 
 EXIT_OK = 0
 EXIT_DIFFERS = 1
@@ -124,7 +128,9 @@ def rebuild(run_dir: Path, allure_cli: str | None, no_allure: bool, family: str)
 
 
 def _matrix_main(argv: Sequence[str]) -> int:
-    parser = _Parser(prog="python -m reports matrix", description="Write the version matrix of runs on releases.")
+    parser = _Parser(
+        prog="python -m k8s_doc_conformance.reports matrix", description="Write the version matrix of runs on releases."
+    )
     parser.add_argument("--out", required=True, type=Path, help="directory for matrix.json and matrix.html")
     parser.add_argument("runs", nargs="+", help="one run per Kubernetes release (directories, or runs in reports/out)")
     args = parser.parse_args(argv)
@@ -148,7 +154,9 @@ def _summary_command(argv: Sequence[str]) -> list[str] | None:
 
 
 def _summary_main(argv: Sequence[str]) -> int:
-    parser = _Parser(prog="python -m reports summary", description="Print the verdict table of a saved run.")
+    parser = _Parser(
+        prog="python -m k8s_doc_conformance.reports summary", description="Print the verdict table of a saved run."
+    )
     parser.add_argument("run", help="a run directory, its verdicts.json, or a run in reports/out (e.g. latest)")
     for ignored in ("--allure", "--junit-family"):  # the rebuild's options, meaningless here
         parser.add_argument(ignored, help=argparse.SUPPRESS)
@@ -166,7 +174,7 @@ def _main(argv: Sequence[str]) -> int:
     if summary_args is not None:
         return _summary_main(summary_args)
     parser = _Parser(
-        prog="python -m reports",
+        prog="python -m k8s_doc_conformance.reports",
         description="Rebuild a run's reports (RUN), print its verdicts (summary RUN), or compare two runs (--diff).",
         epilog="Exit status: 0 done, 1 --diff found differences, 2 a report could not be built, 3 interrupted, "
         "4 bad input. RUN: a run directory, its verdicts.json, or a run in reports/out such as 'latest'.",

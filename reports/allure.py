@@ -31,13 +31,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from k8s_doc_conformance.fixtures import paths
+
 ALLURE_VERSION = "2.46.1"
 """The allure-commandline release the nox sessions install (``npm install --prefix .nox/allure``)."""
 
 RESULTS = "allure-results"
 REPORT = "allure-report"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CLI = REPO_ROOT / ".nox" / "allure" / "node_modules" / ".bin" / "allure"
+DEFAULT_CLI = (paths.checkout() or Path.cwd()) / ".nox" / "allure" / "node_modules" / ".bin" / "allure"
 
 #: Allure categories: a result lands in every category it matches, so these exclude each other.
 CATEGORIES: list[dict[str, Any]] = [

@@ -6,7 +6,7 @@ in path order with owners cleared and a fixed gzip header, so the same files giv
 archive itself, hidden files and folders (names starting with ``.``: temporary files), symbolic links (they may
 point outside the run) and the files named in ``leaked`` (found to contain a credential). Those names are kept in
 ``<run-dir>/.archive-exclude`` (one path per line, relative to the run), so that a later rebuild
-(``python -m reports RUN``, which knows no credentials) leaves them out too.
+(``python -m k8s_doc_conformance.reports RUN``, which knows no credentials) leaves them out too.
 """
 
 from __future__ import annotations

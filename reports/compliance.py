@@ -6,7 +6,8 @@ loaded from the network, so the file opens offline. UI strings switch between En
 small dictionary below); claim statements switch to the claim's quote from a document in that language when one
 exists.
 
-When the run has an Allure report (``allure-report/``, built by ``python -m reports RUN_DIR``), each claim's detail
+When the run has an Allure report (``allure-report/``, built by ``python -m k8s_doc_conformance.reports RUN_DIR``),
+each claim's detail
 links to its test results there (``allure-report/index.html#testresult/<uid>``; see :mod:`reports.allure`).
 
 Charts. An attachment whose content has one of these shapes is drawn as a small inline SVG chart (reports/charts.py)
@@ -57,11 +58,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fixtures import catalogue as catalogue_model
-from fixtures.catalogue import Catalogue, Claim, Document
-from reports import allure, charts
+from k8s_doc_conformance.fixtures import catalogue as catalogue_model
+from k8s_doc_conformance.fixtures.catalogue import Catalogue, Claim, Document
+from k8s_doc_conformance.reports import allure, charts
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOGUE = catalogue_model.DEFAULT
 
 #: Verdicts in the order the report lists them (most in need of attention first).

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reports import runs
+from k8s_doc_conformance.reports import runs
 
 FAMILIES = ("xunit2", "xunit1")
 SKIPPED_VERDICTS = ("skipped", "untested", "not-applicable")

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fixtures.catalogue import Catalogue
-from reports import runs
-from reports.compliance import DEFAULT_CATALOGUE, load_catalogue
+from k8s_doc_conformance.fixtures.catalogue import Catalogue
+from k8s_doc_conformance.reports import runs
+from k8s_doc_conformance.reports.compliance import DEFAULT_CATALOGUE, load_catalogue
 
 FORMAT_VERSION = 1
 

@@ -2,7 +2,7 @@
 :mod:`reports.validate`) and ``run.json``, and what the run expected of each claim.
 
 Problems with the input (no such run, a file that cannot be read or is not a verdicts.json) raise :class:`BadInput`:
-the command line's fault, reported in one line and exit status 4 by ``python -m reports``.
+the command line's fault, reported in one line and exit status 4 by ``python -m k8s_doc_conformance.reports``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reports import validate
+from k8s_doc_conformance.fixtures import paths
+from k8s_doc_conformance.reports import validate
 
-REPORTS_DIR = Path(__file__).resolve().parent / "out"
+REPORTS_DIR = paths.default_reports_dir()
 """Where runs write by default (``fixtures.verdicts.DEFAULT_REPORTS_DIR``): bare names are looked up here."""
 
 VERDICTS = ("conforms", "deviates", "error", "skipped", "not-applicable", "untested")

@@ -1,4 +1,4 @@
-"""The verdict table of a saved run, as text: ``python -m reports summary RUN``.
+"""The verdict table of a saved run, as text: ``python -m k8s_doc_conformance.reports summary RUN``.
 
 A header line (run ID, start, duration, cluster and Kubernetes version from ``run.json`` when there is one, whether
 the run was interrupted, the expectations file), then the claims grouped by area in catalogue order, one row each::
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reports import runs
-from reports.compliance import format_duration
+from k8s_doc_conformance.reports import runs
+from k8s_doc_conformance.reports.compliance import format_duration
 
 REASON_CHARS = 100
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fixtures import schemas
-from fixtures.schemas import Invalid as SchemaInvalid
-from fixtures.schemas import location
+from k8s_doc_conformance.fixtures import schemas
+from k8s_doc_conformance.fixtures.schemas import Invalid as SchemaInvalid
+from k8s_doc_conformance.fixtures.schemas import location
 
 SCHEMA_PATH = schemas.VERDICTS
 FORMAT_VERSION = 1

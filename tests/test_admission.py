@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fixtures import admission
+from k8s_doc_conformance.fixtures import admission
 
 SOURCE = {
     "metadata": {"name": "kube-apiserver"},

@@ -6,7 +6,7 @@ import io
 import tarfile
 from pathlib import Path
 
-from reports import archive
+from k8s_doc_conformance.reports import archive
 
 
 def _run_dir(tmp_path: Path) -> Path:

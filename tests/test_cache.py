@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.nodeimage import cache
+from k8s_doc_conformance.fixtures.nodeimage import cache
 
 
 def test_keys_follow_content(tmp_path: Path) -> None:

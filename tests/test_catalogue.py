@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from fixtures import catalogue, schemas
+from k8s_doc_conformance.fixtures import catalogue, schemas
 
 MINIMAL = {"claims": [{"id": "A-ONE", "area": "A", "statement": "one"}]}
 FULL: dict[str, Any] = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.cluster import kind, network
+from k8s_doc_conformance.fixtures.cluster import kind, network
 
 
 def test_render_sets_image_and_absolute_mounts() -> None:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client
 
-from fixtures import capabilities, pods, target
-from fixtures.nodeimage import versions
+from k8s_doc_conformance.fixtures import capabilities, pods, target
+from k8s_doc_conformance.fixtures.nodeimage import versions
 
 pytestmark = pytest.mark.cluster
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from fixtures import target
+from k8s_doc_conformance.fixtures import target
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.cluster, pytest.mark.alone]

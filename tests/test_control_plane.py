@@ -8,7 +8,7 @@ import datetime as dt
 
 from kubernetes import client
 
-from fixtures import control_plane
+from k8s_doc_conformance.fixtures import control_plane
 
 KCM = "kube-controller-manager"
 FLAG = "--terminated-pod-gc-threshold"

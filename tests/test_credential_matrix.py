@@ -3,7 +3,7 @@ row says nothing about matching and is run again)."""
 
 from __future__ import annotations
 
-from fixtures import credential_matrix as cm
+from k8s_doc_conformance.fixtures import credential_matrix as cm
 
 
 def test_the_kubelets_missing_pull_secret_lines_name_the_pods() -> None:

@@ -3,7 +3,7 @@ own kubectl: 1.26 and older print the OpenAPI v2 format)."""
 
 from __future__ import annotations
 
-from fixtures import explain
+from k8s_doc_conformance.fixtures import explain
 
 #: kubectl 1.35, ``explain pod.spec.containers.lifecycle --recursive`` (shortened).
 V3 = """GROUP:

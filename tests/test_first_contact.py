@@ -10,7 +10,8 @@ filesystem made with mmdebstrap from the host's Debian mirror (cached per suite 
 the repository cloned from a read-only bind mount (with the working tree's changes), the set-up lines of README.md's
 first ``bash`` block (up to its first ``nox -s``), then ``nox -s tests`` and ``nox -s conformance``. No Docker
 daemon can run in that container, so each must stop early, non-zero, its last lines holding one ``ERROR:`` line
-that names what to install, and no traceback; ``python -m fixtures.host.prepare go`` then fetches the pinned Go.
+that names what to install, and no traceback; ``python -m k8s_doc_conformance.fixtures.host.prepare go`` then fetches
+the pinned Go.
 ``K8SDC_FC_SOURCE=DIR`` takes the repository from DIR instead (to try a change before it lands).
 """
 
@@ -31,11 +32,11 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.errors import SetupError
-from fixtures.host import gotool, prepare
-from fixtures.nodeimage import versions
-from fixtures.nodeimage.cache import cached_dir
-from fixtures.nodeimage.rootfs import host_sources
+from k8s_doc_conformance.fixtures.errors import SetupError
+from k8s_doc_conformance.fixtures.host import gotool, prepare
+from k8s_doc_conformance.fixtures.nodeimage import versions
+from k8s_doc_conformance.fixtures.nodeimage.cache import cached_dir
+from k8s_doc_conformance.fixtures.nodeimage.rootfs import host_sources
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE_GO = "#!/bin/sh\necho 'go version go{version} linux/amd64'\n"
@@ -403,7 +404,7 @@ def test_readme_commands_on_a_fresh_debian(fresh_debian: tuple[str, Path]) -> No
 
     # Go is fetched (no Go in the container): the pinned release, from the module proxy, first on PATH.
     venv = "$(ls -d .nox/tests*/ | head -1)"
-    rc, out = in_container(name, f"{env}{venv}bin/python -m fixtures.host.prepare go")
+    rc, out = in_container(name, f"{env}{venv}bin/python -m k8s_doc_conformance.fixtures.host.prepare go")
     assert rc == 0, f"Go toolchain not installed:\n{out[-2000:]}"
     bindir = out.strip().splitlines()[-1]
     assert bindir == f"/root/.cache/k8s-doc-conformance/go/go{gotool.PINNED_GO}.{gotool.go_platform()}/bin"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.nodeimage import gobuild, openapi
+from k8s_doc_conformance.fixtures.nodeimage import gobuild, openapi
 
 UPSTREAM_GO_MOD = """module k8s.io/kubernetes
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.errors import SetupError
-from fixtures.host import prepare
+from k8s_doc_conformance.fixtures.errors import SetupError
+from k8s_doc_conformance.fixtures.host import prepare
 
 
 def test_docker_missing_and_not_root(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.errors import SetupError
-from fixtures.images import crane as crane_mod
-from fixtures.images import forge, layers, push
-from fixtures.images.crane import CraneSession, RegistryAccess, crane_session, docker_config
+from k8s_doc_conformance.fixtures.errors import SetupError
+from k8s_doc_conformance.fixtures.images import crane as crane_mod
+from k8s_doc_conformance.fixtures.images import forge, layers, push
+from k8s_doc_conformance.fixtures.images.crane import CraneSession, RegistryAccess, crane_session, docker_config
 
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

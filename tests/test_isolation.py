@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client, dynamic
 
-from fixtures import target
-from fixtures.registry.shared import RunRegistries
+from k8s_doc_conformance.fixtures import target
+from k8s_doc_conformance.fixtures.registry.shared import RunRegistries
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.cluster, pytest.mark.alone]

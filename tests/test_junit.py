@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from reports import junit, validate
+from k8s_doc_conformance.reports import junit, validate
 
 # --------------------------------------------------------------------------- the schemas' rules
 

@@ -13,17 +13,25 @@ REPO = Path(__file__).resolve().parent.parent
 INFRASTRUCTURE = (
     "subprocess",
     "docker",
-    "fixtures.cluster",
-    "fixtures.host",
-    "fixtures.nodeimage",
-    "fixtures.images.crane",
-    "fixtures.images.forge",
-    "fixtures.errors",
+    "k8s_doc_conformance.fixtures.cluster",
+    "k8s_doc_conformance.fixtures.host",
+    "k8s_doc_conformance.fixtures.nodeimage",
+    "k8s_doc_conformance.fixtures.images.crane",
+    "k8s_doc_conformance.fixtures.images.forge",
+    "k8s_doc_conformance.fixtures.errors",
 )
 #: The lower layers (host set-up, node-image build, cluster lifecycle) and what they must never import: the pytest
 #: plugins, the scenarios, the reports.
 LOWER = ("fixtures/host", "fixtures/nodeimage", "fixtures/cluster")
-HIGHER = ("fixtures.plugin", "fixtures.verdicts", "fixtures.verdict_model", "conformance", "reports")
+HIGHER = (
+    "k8s_doc_conformance.fixtures.plugin",
+    "k8s_doc_conformance.fixtures.verdicts",
+    "k8s_doc_conformance.fixtures.verdict_model",
+    "k8s_doc_conformance.reports",
+)
+SCENARIO_MODULE = "k8s_doc_conformance.test_"
+#: The folders' own names: importable from a checkout's root, they would load a second copy of each module.
+FOLDER_NAMES = ("fixtures", "reports", "conformance")
 #: Fixture signatures are named once, in fixtures/signatures.py.
 SIGNATURES = ("Kubectl", "NodeExec", "Exclusive")
 
@@ -56,7 +64,7 @@ def test_scenarios_ask_fixtures_not_infrastructure(path: Path) -> None:
 
 @pytest.mark.parametrize("path", _sources(*LOWER), ids=lambda p: str(p.relative_to(REPO)))
 def test_lower_layers_do_not_import_higher_ones(path: Path) -> None:
-    reached = sorted(m for m in imports(path) if _within(m, HIGHER))
+    reached = sorted(m for m in imports(path) if _within(m, HIGHER) or m.startswith(SCENARIO_MODULE))
     assert not reached, f"{path.relative_to(REPO)} imports a higher layer: {reached}"
 
 
@@ -75,8 +83,10 @@ def test_fixture_signatures_are_named_once() -> None:
 def test_the_check_sees_an_infrastructure_import(tmp_path: Path) -> None:
     """The scan itself can fail: a scenario that spells subprocess or kind is caught."""
     scenario = tmp_path / "test_x.py"
-    scenario.write_text("import subprocess\nfrom fixtures.cluster import kind\n\ndef f():\n    import docker\n")
-    assert {"subprocess", "fixtures.cluster.kind", "docker"} <= imports(scenario)
+    scenario.write_text(
+        "import subprocess\nfrom k8s_doc_conformance.fixtures.cluster import kind\n\ndef f():\n    import docker\n"
+    )
+    assert {"subprocess", "k8s_doc_conformance.fixtures.cluster.kind", "docker"} <= imports(scenario)
 
 
 #: A scenario module reads like its documentation topic: past this many lines it holds a toolkit, not tests.
@@ -116,3 +126,17 @@ def test_the_helper_check_sees_a_copy(tmp_path: Path) -> None:
     scenario = tmp_path / "test_x.py"
     scenario.write_text("import pytest\n\n@pytest.fixture\ndef reg(): ...\n\ndef sleeper(): ...\n\ndef test_a(): ...\n")
     assert helpers(scenario) == {"reg", "sleeper"}
+
+
+def test_one_import_name_for_each_folder() -> None:
+    """Code imports k8s_doc_conformance(.fixtures|.reports), never the folders by their own names: those collide with
+    PyPI's `fixtures` and `reports`, and a second name for a module is a second copy of its state."""
+    found = {
+        f"{path.relative_to(REPO)}: {module}"
+        for path in [*_sources("conformance", "fixtures", "reports", "tests"), REPO / "noxfile.py"]
+        for module in imports(path)
+        if _within(module, FOLDER_NAMES)
+    }
+    assert not found, sorted(found)
+    planted = REPO / "tests" / "test_layers.py"
+    assert _within("fixtures.pods", FOLDER_NAMES) and not _within("k8s_doc_conformance.fixtures", FOLDER_NAMES), planted

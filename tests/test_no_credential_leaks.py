@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import verdicts
-from fixtures.registry.shared import RunRegistries
+from k8s_doc_conformance.fixtures import verdicts
+from k8s_doc_conformance.fixtures.registry.shared import RunRegistries
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.cluster
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.cluster
 LEAKY_SCENARIO = """
 import pytest
 
-from fixtures.registry.shared import RunRegistries
+from k8s_doc_conformance.fixtures.registry.shared import RunRegistries
 
 @pytest.mark.claim("ENV-HOSTNAME-IS-POD-NAME")
 def test_leaks(registries, evidence):

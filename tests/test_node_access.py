@@ -11,23 +11,23 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from fixtures import node_access, nodes, preflight, target
-from fixtures.images import catalog
-from fixtures.registry import hostnames
+from k8s_doc_conformance.fixtures import node_access, nodes, preflight, target
+from k8s_doc_conformance.fixtures.images import catalog
+from k8s_doc_conformance.fixtures.registry import hostnames
 
 pytestmark = [pytest.mark.cluster, pytest.mark.plain_cluster]
 
 
 @pytest.fixture(scope="module")
 def plain() -> target.ClusterTarget:
-    from fixtures.cluster import kind
+    from k8s_doc_conformance.fixtures.cluster import kind
 
     return target.own_kind_cluster(kind.PROFILES["plain"].name, "plain")
 
 
 @pytest.fixture(scope="module")
 def reached(plain: target.ClusterTarget) -> Iterator[dict[str, node_access.PodNode]]:
-    from fixtures.plugin import kubectl_path
+    from k8s_doc_conformance.fixtures.plugin import kubectl_path
 
     api = preflight.load(plain)
     run_id = f"na-test-{uuid.uuid4().hex[:6]}"
@@ -70,6 +70,6 @@ def test_host_names_are_removed_to_the_byte(reached: dict[str, node_access.PodNo
 
 
 def catalog_ca() -> str:
-    from fixtures.registry import pki
+    from k8s_doc_conformance.fixtures.registry import pki
 
     return pki.ca_cert().read_text()

@@ -22,7 +22,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from fixtures import preflight, target
+from k8s_doc_conformance.fixtures import preflight, target
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "conformance" / "expected" / "1.35.yaml"
@@ -43,7 +43,7 @@ DIFFERENCES: dict[str, str] = {
 @pytest.fixture(scope="module")
 def plain() -> target.ClusterTarget:
     """The plain cluster, created (or reused) here: ``nox -s cluster -- up --profile plain`` makes the same one."""
-    from fixtures.cluster import kind
+    from k8s_doc_conformance.fixtures.cluster import kind
 
     profile = kind.PROFILES["plain"]
     return target.own_kind_cluster(profile.name, "plain")
@@ -170,7 +170,7 @@ def test_node_access_on_the_plain_cluster(plain: target.ClusterTarget, tmp_path:
     """``--node-access --reconfigurable-node <control plane>`` through an identity bound to the two ClusterRoles: the
     run says what it will do first, the node-level claims are judged as on the suite's cluster, and afterwards the
     DaemonSet's namespace is gone and every file the scenarios changed has its original checksum."""
-    from fixtures import nodes
+    from k8s_doc_conformance.fixtures import nodes
 
     control_plane = nodes.DockerNode(f"{plain.kind_name}-control-plane")
     worker = nodes.DockerNode(f"{plain.kind_name}-worker")

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from fixtures import preflight, target
-from fixtures.errors import SetupError
+from k8s_doc_conformance.fixtures import preflight, target
+from k8s_doc_conformance.fixtures.errors import SetupError
 
 REPO = Path(__file__).resolve().parents[1]
 

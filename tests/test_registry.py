@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.registry import image, pki, server, slow, witness
-from fixtures.registry.server import Registry
-from fixtures.registry.witness import RegistryRequest
+from k8s_doc_conformance.fixtures.registry import image, pki, server, slow, witness
+from k8s_doc_conformance.fixtures.registry.server import Registry
+from k8s_doc_conformance.fixtures.registry.witness import RegistryRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["my-registry.test", "sub.my-registry.test"]
@@ -231,7 +231,7 @@ def open_registry(cleanup: None, network: str, run_id: str) -> Iterator[Registry
 
 @pytest.fixture(scope="module")
 def client(network: str) -> Iterator[Client]:
-    from fixtures.images import forge
+    from k8s_doc_conformance.fixtures.images import forge
 
     ref = forge.busybox_image()
     name = f"k8sdc-regtest-client-{uuid.uuid4().hex[:6]}"
@@ -469,7 +469,7 @@ def test_slow_mode_slows_a_blob_download(open_registry: Registry, pushed: str) -
 RUNNER = textwrap.dedent(
     """
     import signal, sys, time
-    from fixtures.registry import server
+    from k8s_doc_conformance.fixtures.registry import server
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if our parent ignores it
     network, run_id, mode = sys.argv[1:4]
     if mode == "cleanup":

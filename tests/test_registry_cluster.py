@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures import capabilities, pods, pullsecrets
-from fixtures.images import push
-from fixtures.registry import witness
-from fixtures.registry.shared import RunRegistries
-from fixtures.waits import wait_for
+from k8s_doc_conformance.fixtures import capabilities, pods, pullsecrets
+from k8s_doc_conformance.fixtures.images import push
+from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.registry.shared import RunRegistries
+from k8s_doc_conformance.fixtures.waits import wait_for
 
 #: Seconds to the kubelet's next pull attempt after a failed one (its image back-off starts at 10 s) and its requests.
 BACKOFF_RETRY = 60.0

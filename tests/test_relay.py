@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import pytest
 
-from fixtures.registry import pki, relay
+from k8s_doc_conformance.fixtures.registry import pki, relay
 
 BODY = os.urandom(200_000)
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from fixtures import catalogue
-from fixtures.cluster import kind
-from fixtures.nodeimage import versions
-from reports import matrix, runs
+from k8s_doc_conformance.fixtures import catalogue
+from k8s_doc_conformance.fixtures.cluster import kind
+from k8s_doc_conformance.fixtures.nodeimage import versions
+from k8s_doc_conformance.reports import matrix, runs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ def test_a_wrong_release_is_bad_input(args: list[str], needle: str) -> None:
 
 def test_the_cluster_command_names_a_wrong_release() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "fixtures.cluster", "status", "--kubernetes", "1.30"],
+        [sys.executable, "-m", "k8s_doc_conformance.fixtures.cluster", "status", "--kubernetes", "1.30"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -191,7 +191,7 @@ def test_two_runs_of_one_release_are_bad_input(tmp_path: Path) -> None:
     with pytest.raises(runs.BadInput, match=r"two runs of Kubernetes 1\.29"):
         matrix.load_runs([str(a), str(b)])
     proc = subprocess.run(
-        [sys.executable, "-m", "reports", "matrix", "--out", str(tmp_path / "m"), str(a), str(b)],
+        [sys.executable, "-m", "k8s_doc_conformance.reports", "matrix", "--out", str(tmp_path / "m"), str(a), str(b)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -201,7 +201,7 @@ def test_two_runs_of_one_release_are_bad_input(tmp_path: Path) -> None:
 
 
 def test_every_expectations_file_is_for_a_supported_release_and_lists_the_same_claims() -> None:
-    from fixtures import verdicts
+    from k8s_doc_conformance.fixtures import verdicts
 
     catalogue = verdicts.load_catalogue(REPO / "conformance" / "claims.yaml")
     files = sorted((REPO / "conformance" / "expected").glob("*.yaml"))
@@ -222,7 +222,7 @@ def test_every_expectations_file_is_for_a_supported_release_and_lists_the_same_c
 )
 def test_since_compares_the_servers_minor(server: str, release: str, older: bool) -> None:
     """``@pytest.mark.since(release, feature)`` makes a scenario not-applicable only on an older server."""
-    from fixtures.capabilities import Capabilities
+    from k8s_doc_conformance.fixtures.capabilities import Capabilities
 
     caps = Capabilities(False, False, False, [], [], None, server, {})
     assert caps.older_than(release) is older

@@ -1,4 +1,5 @@
-"""The reports (``reports/``): compliance.html, junit.xml and ``python -m reports``, from a synthetic run.
+"""The reports (``reports/``): compliance.html, junit.xml and ``python -m k8s_doc_conformance.reports``, from a
+synthetic run.
 
 The synthetic run uses the real claim catalogue: every claim gets a verdict (most ``untested``), a few get each other
 verdict kind, evidence with hostile text, a timeline attachment and the chart shapes of reports/charts.py (named
@@ -8,7 +9,8 @@ Java are there. The browser test opens the page in headless
 Chromium (Debian's ``chromium``) when it is installed, saves a screenshot and checks the filters and the language
 switch through the DOM the page's script leaves behind.
 
-Also ``python -m reports`` itself (rebuild, ``summary``, ``--diff`` and their exit codes), the verdicts.json schema
+Also ``python -m k8s_doc_conformance.reports`` itself (rebuild, ``summary``, ``--diff`` and their exit codes), the
+verdicts.json schema
 (against a file the real writer wrote in an inner pytest run) and the Allure history carried from run to run.
 """
 
@@ -32,8 +34,8 @@ import jsonschema
 import pytest
 import yaml
 
-from reports import __main__ as reports_main
-from reports import allure, charts, compliance, junit, runs, summary, validate
+from k8s_doc_conformance.reports import __main__ as reports_main
+from k8s_doc_conformance.reports import allure, charts, compliance, junit, runs, summary, validate
 
 pytest_plugins = ["pytester"]
 
@@ -393,7 +395,7 @@ def test_allure_trend_end_to_end(tmp_path: Path) -> None:
 TINY_SCENARIOS = '''"""Tiny topic (doc 000: "x"). Two scenarios for the Allure labels."""
 import pytest
 
-from fixtures import verdicts
+from k8s_doc_conformance.fixtures import verdicts
 
 
 @pytest.mark.claim("CTR-POD-COLOCATED", "CTR-RUNTIME-CRI")
@@ -432,7 +434,18 @@ def test_allure_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "out"
     results = out / "e2e" / "allure-results"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    plugins = ["-p", "fixtures.verdicts", "-p", "fixtures.allure_labels", "-p", "no:cacheprovider", "-p", "no:xdist"]
+    plugins = [
+        "-p",
+        "no:k8s_doc_conformance",
+        "-p",
+        "k8s_doc_conformance.fixtures.verdicts",
+        "-p",
+        "k8s_doc_conformance.fixtures.allure_labels",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+    ]
     args = [*plugins, f"--reports-dir={out}", "--run-id=e2e", f"--alluredir={results}", "test_tiny.py", "-q"]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
@@ -502,7 +515,12 @@ def test_junit_counts(run_dir: Path) -> None:
 def _python_m_reports(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "reports", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "k8s_doc_conformance.reports", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -532,9 +550,12 @@ def _main(*args: str | Path) -> int:
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--bogus"], "unrecognized arguments: --bogus (see python -m reports --help)"),
-        ([], "give RUN, summary RUN or --diff RUN_A RUN_B (see python -m reports --help)"),
-        (["summary"], "the following arguments are required: run (see python -m reports summary --help)"),
+        (["--bogus"], "unrecognized arguments: --bogus (see python -m k8s_doc_conformance.reports --help)"),
+        ([], "give RUN, summary RUN or --diff RUN_A RUN_B (see python -m k8s_doc_conformance.reports --help)"),
+        (
+            ["summary"],
+            "the following arguments are required: run (see python -m k8s_doc_conformance.reports summary --help)",
+        ),
         (["{tmp}/nowhere"], "{tmp}/nowhere: no such run directory or verdicts.json"),
         (["summary", "{tmp}/empty"], "{tmp}/empty/verdicts.json: missing (not a run directory?)"),
         (
@@ -771,7 +792,16 @@ def test_the_writer_writes_what_the_schema_describes(
     expectations.write_text(yaml.safe_dump(REAL_EXPECTATIONS), encoding="utf-8")
     scenarios = pytester.makepyfile(test_real=REAL_SCENARIOS)
     out = pytester.path / "out"
-    args = ["-p", "fixtures.verdicts", "-p", "no:cacheprovider", f"--reports-dir={out}", "--run-id=real-1"]
+    args = [
+        "-p",
+        "no:k8s_doc_conformance",
+        "-p",
+        "k8s_doc_conformance.fixtures.verdicts",
+        "-p",
+        "no:cacheprovider",
+        f"--reports-dir={out}",
+        "--run-id=real-1",
+    ]
     args += [f"--claims-catalogue={catalogue}"] + ([f"--expectations={expectations}"] if with_expectations else [])
     result = pytester.runpytest_subprocess(*args)
     run_dir = out / "real-1"

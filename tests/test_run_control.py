@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures import bounds, verdicts
-from reports import validate
+from k8s_doc_conformance.fixtures import bounds, verdicts
+from k8s_doc_conformance.reports import validate
 
 pytest_plugins = ["pytester"]
 
@@ -64,7 +64,8 @@ def _base(tmp: Path) -> list[str]:
     catalogue = tmp / "claims.yaml"
     catalogue.write_text(yaml.safe_dump(CATALOGUE), encoding="utf-8")
     return [
-        sys.executable, "-m", "pytest", "-p", "fixtures.verdicts", "-p", "no:cacheprovider", "-p", "no:randomly",
+        sys.executable, "-m", "pytest", "-p", "no:k8s_doc_conformance", "-p", "k8s_doc_conformance.fixtures.verdicts",
+        "-p", "no:cacheprovider", "-p", "no:randomly",
         "--claims-catalogue", str(catalogue), "--reports-dir", str(tmp / "out"), "--run-id", "run-1",
     ]  # fmt: skip
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures import verdicts
-from fixtures.sensitivity import catalogue, changes, score
+from k8s_doc_conformance.fixtures import paths, verdicts
+from k8s_doc_conformance.fixtures.sensitivity import catalogue, changes, score
 
 CLAIMS = verdicts.load_catalogue(verdicts.DEFAULT_CATALOGUE)
-EXPECTATIONS = verdicts.load_expectations(verdicts.REPO_ROOT / "conformance/expected/1.35.yaml", CLAIMS)
+EXPECTATIONS = verdicts.load_expectations(paths.EXPECTED / "1.35.yaml", CLAIMS)
 
 
 def test_the_committed_profiles_load_and_each_flip_changes_an_expected_verdict() -> None:

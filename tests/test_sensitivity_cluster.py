@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fixtures import target
-from fixtures.cluster import kind
-from fixtures.nodeimage.cache import cache_root
+from k8s_doc_conformance.fixtures import target
+from k8s_doc_conformance.fixtures.cluster import kind
+from k8s_doc_conformance.fixtures.nodeimage.cache import cache_root
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = "EVERYONE-IS-CLUSTER-ADMIN"
@@ -30,7 +30,7 @@ def binding_exists(rbac: client.RbacAuthorizationV1Api) -> bool:
 
 
 def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "fixtures.sensitivity", f"--reports-dir={tmp_path}", *args]
+    command = [sys.executable, "-m", "k8s_doc_conformance.fixtures.sensitivity", f"--reports-dir={tmp_path}", *args]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True

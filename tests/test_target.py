@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures import preflight, target
-from fixtures.errors import SetupError
+from k8s_doc_conformance.fixtures import preflight, target
+from k8s_doc_conformance.fixtures.errors import SetupError
 
 REPO = Path(__file__).resolve().parents[1]
 

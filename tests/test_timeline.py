@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from fixtures import pods
-from fixtures.timeline import Timeline
+from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures.timeline import Timeline
 
 pytestmark = pytest.mark.cluster
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from fixtures import verdicts
-from fixtures.evidence import MAX_ATTACHMENT_CHARS, Evidence, NotApplicable, dumps
+from k8s_doc_conformance.fixtures import verdicts
+from k8s_doc_conformance.fixtures.evidence import MAX_ATTACHMENT_CHARS, Evidence, NotApplicable, dumps
 
 pytest_plugins = ["pytester"]
 
@@ -122,7 +122,16 @@ class Runner:
         run_id: str | None = "run-1",
         catalogue: bool = True,
     ) -> Run:
-        base = ["-p", "fixtures.verdicts", "-p", "no:cacheprovider", "--reports-dir", str(self.reports)]
+        base = [
+            "-p",
+            "no:k8s_doc_conformance",  # the entry point's plugins: only the verdict plugin, below
+            "-p",
+            "k8s_doc_conformance.fixtures.verdicts",
+            "-p",
+            "no:cacheprovider",
+            "--reports-dir",
+            str(self.reports),
+        ]
         # in-process runs share this process, which has already imported fixtures.verdicts
         base += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
         if catalogue:
@@ -248,7 +257,7 @@ def test_precedence_between_the_tests_of_a_claim(run: Runner, pytester: pytest.P
 
 EVIDENCE_CONFTEST = """
 import pytest
-from fixtures import verdicts
+from k8s_doc_conformance.fixtures import verdicts
 
 @pytest.fixture(scope="session", autouse=True)
 def cluster_info(request):
@@ -258,7 +267,7 @@ def cluster_info(request):
 EVIDENCE_TESTS = """
 import datetime as dt
 import pytest
-from fixtures import verdicts
+from k8s_doc_conformance.fixtures import verdicts
 
 @pytest.mark.claim("E-ONE", "E-TWO")
 def test_two_claims(evidence, request):
@@ -411,7 +420,14 @@ def test_a_run_without_claim_scenarios_writes_nothing(
     pytester.makepyfile(test_plain="def test_a():\n    pass\n")
     catalogue = pytester.path / "claims.yaml"
     catalogue.write_text(yaml.safe_dump(CATALOGUE), encoding="utf-8")
-    result = pytester.runpytest_inprocess("-p", "fixtures.verdicts", "--claims-catalogue", str(catalogue))
+    result = pytester.runpytest_inprocess(
+        "-p",
+        "no:k8s_doc_conformance",
+        "-p",
+        "k8s_doc_conformance.fixtures.verdicts",
+        "--claims-catalogue",
+        str(catalogue),
+    )
     assert result.ret == pytest.ExitCode.OK
     result.stdout.no_fnmatch_line("*claim verdicts*")  # the project's own tests say nothing about claims
     assert not (pytester.path / "reports").exists()
