@@ -1,24 +1,20 @@
 """Rebuild a run's reports, print its verdict table, or compare two runs.
 
 ``python -m k8s_doc_conformance.reports RUN`` rebuilds the run's reports from its ``verdicts.json`` and ``run.json``:
-first, when the
-run has Allure results (``RUN/allure-results``) and the Allure command line is found (``--allure PATH``,
-``$ALLURE``, ``.nox/allure``, or ``allure`` on PATH), ``RUN/allure-report`` (with the trend history of the previous
-run on the same cluster, see :mod:`reports.allure`); then ``compliance.html``, which links to it, ``junit.xml``
-(``--junit-family xunit2|xunit1``, see :mod:`reports.junit`) and last ``results.tar.gz``, the whole run directory
-in one archive (:mod:`reports.archive`). A part that fails is reported and the others are still built.
+first, when the run has Allure results (``RUN/allure-results``) and the Allure command line is found (``--allure
+PATH``, ``$ALLURE``, ``.nox/allure``, or ``allure`` on PATH), ``RUN/allure-report`` (with the trend history of the
+previous run on the same cluster, see :mod:`reports.allure`); then ``compliance.html``, which links to it,
+``junit.xml`` (``--junit-family xunit2|xunit1``, see :mod:`reports.junit`) and last ``results.tar.gz``, the whole run
+directory in one archive (:mod:`reports.archive`). A part that fails is reported and the others are still built.
 
 ``python -m k8s_doc_conformance.reports summary RUN`` prints the run's verdict table (:mod:`reports.summary`);
-``summary`` is the first
-argument that is not an option (a run directory named so: ``./summary``).
+``summary`` is the first argument that is not an option (a run directory named so: ``./summary``).
 
 ``python -m k8s_doc_conformance.reports matrix --out DIR RUN...`` writes the version matrix of runs made on different
-Kubernetes
-releases (one run per release) to ``DIR/matrix.json`` and ``DIR/matrix.html`` (:mod:`reports.matrix`).
+Kubernetes releases (one run per release) to ``DIR/matrix.json`` and ``DIR/matrix.html`` (:mod:`reports.matrix`).
 
 ``python -m k8s_doc_conformance.reports --diff RUN_A RUN_B`` prints every claim whose verdict differs between the two
-runs, one line
-each (``ID: A -> B``; a claim missing from one run shows ``absent``).
+runs, one line each (``ID: A -> B``; a claim missing from one run shows ``absent``).
 
 RUN is a run directory or its ``verdicts.json``; a bare name that is not a path here, such as ``latest`` or a run
 ID, names a run in ``reports/out``. Every command checks the verdicts.json it reads (:mod:`reports.validate`).

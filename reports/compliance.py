@@ -6,9 +6,9 @@ loaded from the network, so the file opens offline. UI strings switch between En
 small dictionary below); claim statements switch to the claim's quote from a document in that language when one
 exists.
 
-When the run has an Allure report (``allure-report/``, built by ``python -m k8s_doc_conformance.reports RUN_DIR``),
-each claim's detail
-links to its test results there (``allure-report/index.html#testresult/<uid>``; see :mod:`reports.allure`).
+When the run has an Allure report (``allure-report/``, built by ``python -m k8s_doc_conformance.reports RUN_DIR``), each
+claim's detail links to its test results there (``allure-report/index.html#testresult/<uid>``; see
+:mod:`reports.allure`).
 
 Charts. An attachment whose content has one of these shapes is drawn as a small inline SVG chart (reports/charts.py)
 above its raw data; times are seconds (numbers, relative to the scenario's origin) or ISO-8601 timestamps (taken

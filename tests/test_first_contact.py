@@ -4,15 +4,14 @@ Unit tests (fast, no marker): the Go toolchain check of fixtures/host/gotool.py 
 pinned release from a module proxy, checked by sha256; what cannot be done is one line naming what to install) and
 the early "no Docker daemon can start here" line of fixtures/host/prepare.py.
 
-``first_contact`` (minutes, needs Docker, mmdebstrap and the package registries): a Debian 13 (and 12) root
-filesystem made with mmdebstrap from the host's Debian mirror (cached per suite and day under
-``$K8SDC_CACHE/first-contact``), imported as ``k8sdc-fc/debian:<version>``; in an unprivileged container of it,
-the repository cloned from a read-only bind mount (with the working tree's changes), the set-up lines of README.md's
-first ``bash`` block (up to its first ``nox -s``), then ``nox -s tests`` and ``nox -s conformance``. No Docker
-daemon can run in that container, so each must stop early, non-zero, its last lines holding one ``ERROR:`` line
-that names what to install, and no traceback; ``python -m k8s_doc_conformance.fixtures.host.prepare go`` then fetches
-the pinned Go.
-``K8SDC_FC_SOURCE=DIR`` takes the repository from DIR instead (to try a change before it lands).
+``first_contact`` (minutes, needs Docker, mmdebstrap and the package registries): a Debian 13 (and 12) root filesystem
+made with mmdebstrap from the host's Debian mirror (cached per suite and day under ``$K8SDC_CACHE/first-contact``),
+imported as ``k8sdc-fc/debian:<version>``; in an unprivileged container of it, the repository cloned from a read-only
+bind mount (with the working tree's changes), the set-up lines of README.md's first ``bash`` block (up to its first
+``nox -s``), then ``nox -s tests`` and ``nox -s conformance``. No Docker daemon can run in that container, so each must
+stop early, non-zero, its last lines holding one ``ERROR:`` line that names what to install, and no traceback; ``python
+-m k8s_doc_conformance.fixtures.host.prepare go`` then fetches the pinned Go. ``K8SDC_FC_SOURCE=DIR`` takes the
+repository from DIR instead (to try a change before it lands).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ Chromium (Debian's ``chromium``) when it is installed, saves a screenshot and ch
 switch through the DOM the page's script leaves behind.
 
 Also ``python -m k8s_doc_conformance.reports`` itself (rebuild, ``summary``, ``--diff`` and their exit codes), the
-verdicts.json schema
-(against a file the real writer wrote in an inner pytest run) and the Allure history carried from run to run.
+verdicts.json schema (against a file the real writer wrote in an inner pytest run) and the Allure history carried
+from run to run.
 """
 
 from __future__ import annotations
