@@ -190,23 +190,18 @@ def test_policy_is_not_recomputed_when_the_tag_changes(
 @pytest.mark.claim("IMG-DEF-ALWAYSPULLIMAGES")
 def test_always_pull_images_admission_forces_pulls(
     core: client.CoreV1Api,
-    api_client: client.ApiClient,
     namespace: str,
     registries: RegistrySet,
     run_id: str,
     caps: capabilities.Capabilities,
-    node_exec: Callable[[str, list[str]], str],
-    exclusive: Callable[[str], AbstractContextManager[None]],
+    always_pull_pair: Callable[[], AbstractContextManager[admission.AlwaysPullPair]],
     evidence: Evidence,
 ) -> None:
     """ "启用准入控制器 AlwaysPullImages" forces a pull. The same pod is submitted through an API server without the
-    plugin and through one with it; the image is on the node already. Without it the pod keeps IfNotPresent and runs
-    without asking the registry; with it the pod is stored with Always and the kubelet asks the registry. Our API
-    server is the one without the plugin and a second kube-apiserver adds it for the scenario (fixtures/admission.py);
-    on a cluster whose own server enables AlwaysPullImages, ours is the one with it and the second one leaves it out."""
-    reg = registries.open
-    node = caps.schedulable_nodes[0]
-    control_plane = core.list_node(label_selector="node-role.kubernetes.io/control-plane").items[0].metadata.name
+    plugin and through one with it (the cluster's own and a second kube-apiserver, fixtures/admission.py); the image is
+    on the node already. Without it the pod keeps IfNotPresent and runs without asking the registry; with it the pod
+    is stored with Always and the kubelet asks the registry."""
+    reg, node = registries.open, caps.schedulable_nodes[0]
     repo = f"{run_id}/alwayspull-{uuid.uuid4().hex[:8]}"
     push.push_marker(reg, repo, "v1", f"forced {repo}")
     image = reg.image(f"{repo}:v1")
@@ -217,7 +212,7 @@ def test_always_pull_images_admission_forces_pulls(
         since = datetime.now(UTC)
         stored = api.create_namespaced_pod(namespace, pods.marker_pod(name, image, node=node)).spec.containers[0]
         done = pods.wait_terminal(core, namespace, name, 180)
-        asked = [r for r in witness.requests(reg, since) if r.repository == repo]
+        asked = witness.requests(reg, since, repository=repo)
         return {
             "stored imagePullPolicy": stored.image_pull_policy,
             "registry asked": any(r.kind == "manifest" for r in asked),
@@ -225,23 +220,14 @@ def test_always_pull_images_admission_forces_pulls(
             "state": pods.describe(done),
         }
 
-    ours_has_it = "AlwaysPullImages" in (capabilities.admission_plugins(core) or [])
-    add, leave_out = ([], ["AlwaysPullImages"]) if ours_has_it else (["AlwaysPullImages"], [])
-    first = submitted(core, "through-our-apiserver")
-    with (
-        exclusive("second-apiserver"),
-        admission.second_apiserver(node_exec, api_client, control_plane, add, disable=leave_out) as second,
-    ):
-        other = submitted(client.CoreV1Api(second.api), "through-second-apiserver")
-    ours, forced = (other, first) if ours_has_it else (first, other)
-    where = ("a second API server, AlwaysPullImages left out", "our API server") if ours_has_it else (
-        "our API server", "a second API server, AlwaysPullImages added")  # fmt: skip
+    with always_pull_pair() as servers:
+        without, forced = submitted(servers.without_plugin, "without-plugin"), submitted(servers.with_plugin, "with")
     evidence.observe(
         documented={"with AlwaysPullImages": {"stored imagePullPolicy": "Always", "registry asked": True}},
-        observed={f"without AlwaysPullImages ({where[0]})": ours, f"with AlwaysPullImages ({where[1]})": forced},
-        second_apiserver={"url": second.url, "--enable-admission-plugins": second.admission_plugins},
+        observed={"without AlwaysPullImages": without, "with AlwaysPullImages": forced},
+        api_servers=servers.evidence(),
         node=node,
     )
-    assert ours["stored imagePullPolicy"] == "IfNotPresent" and not ours["registry asked"], f"baseline: {ours}"
+    assert without["stored imagePullPolicy"] == "IfNotPresent" and not without["registry asked"], f"baseline: {without}"
     assert forced["stored imagePullPolicy"] == "Always", f"AlwaysPullImages did not force Always: {forced}"
     assert forced["registry asked"], f"the image already on the node was not pulled again: {forced}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,7 @@ from kubernetes import client
 
 from k8s_doc_conformance.fixtures import node_credentials as nc
 from k8s_doc_conformance.fixtures import pods, pullsecrets
+from k8s_doc_conformance.fixtures.admission import AlwaysPullPair
 from k8s_doc_conformance.fixtures.capabilities import kubelet_config
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
@@ -32,11 +34,11 @@ from k8s_doc_conformance.fixtures.private_pulls import (
     pull_events,
     pull_outcome,
     push_private,
+    user_secret,
     users_by_node,
 )
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated_name
-from k8s_doc_conformance.fixtures.signatures import Exclusive
 
 # --- pre-pulled images --------------------------------------------------------------------------------------------
 
@@ -58,7 +60,7 @@ def test_images_pre_pulled_by_root_are_usable_by_every_pod(
     image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
     node = other_node(core, "")
     namespaces = [make_namespace(), make_namespace()]
-    try:
+    with nc.images_removed_afterwards(cluster_nodes[node], image):
         nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
         pulled_at = datetime.now(UTC)
         outcome = {
@@ -66,8 +68,6 @@ def test_images_pre_pulled_by_root_are_usable_by_every_pod(
             for ns in namespaces
             for policy in ("IfNotPresent", "Never")
         }
-    finally:
-        nc.remove_image(cluster_nodes[node], image)
     asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
     evidence.observe(
         documented={k: "ran" for k in outcome},
@@ -97,15 +97,11 @@ def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
     image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
     node = other_node(core, "")
     owner, other = make_namespace(), make_namespace()
-    core.create_namespaced_secret(
-        owner, pullsecrets.dockerconfigjson_secret("regcred", {reg.names[0]: ("alice", reg.users["alice"])})
-    )
-    try:
+    core.create_namespaced_secret(owner, user_secret(reg))
+    with nc.images_removed_afterwards(cluster_nodes[node], image):
         first = pull_outcome(core, owner, pod_on("a", image, node, "IfNotPresent", ("regcred",)))
         pulled_at = datetime.now(UTC)
         second = pull_outcome(core, other, pod_on("b", image, node, "IfNotPresent"))
-    finally:
-        nc.remove_image(cluster_nodes[node], image)
     asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
     settings = kubelet_config(api_client, node) or {}
     evidence.observe(
@@ -142,11 +138,9 @@ def test_pre_pulled_images_must_be_on_every_node(
     image = f"{reg.names[0]}/{private_image}"
     node = other_node(core, "")
     elsewhere = other_node(core, node)
-    try:
+    with nc.images_removed_afterwards(cluster_nodes[node], image):
         nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
         outcome = {n: pull_outcome(core, namespace, pod_on(f"on-{n}", image, n, "Never")) for n in (node, elsewhere)}
-    finally:
-        nc.remove_image(cluster_nodes[node], image)
     evidence.observe(documented={node: "ran", elsewhere: "ErrImageNeverPull"}, observed=outcome, pre_pulled_on=node)
     assert outcome[node] == "ran", outcome
     assert outcome[elsewhere] in pods.NEVER_PULL, outcome
@@ -164,9 +158,7 @@ def test_only_pods_with_their_own_key_pull(
     reg = registries.auth
     image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
     node = other_node(core, "")
-    core.create_namespaced_secret(
-        namespace, pullsecrets.dockerconfigjson_secret("regcred", {reg.names[0]: ("alice", reg.users["alice"])})
-    )
+    core.create_namespaced_secret(namespace, user_secret(reg))
     since = datetime.now(UTC)
     outcome = {
         "with its own key": pull_outcome(core, namespace, pod_on("with-key", image, node, secrets=("regcred",))),
@@ -281,68 +273,45 @@ def test_pull_secrets_and_node_config_are_merged(
 def test_always_pull_images_keeps_tenants_images_apart(
     core: client.CoreV1Api,
     cluster_nodes: Mapping[str, Node],
-    api_client: client.ApiClient,
     make_namespace: Callable[[], str],
     registries: RegistrySet,
     run_id: str,
-    node_exec: Callable[[str, list[str]], str],
-    exclusive: Exclusive,
+    always_pull_pair: Callable[[], AbstractContextManager[AlwaysPullPair]],
     evidence: Evidence,
 ) -> None:
     """ "确保 AlwaysPullImages 准入控制器被启用。否则,所有 Pod 都可以使用所有镜像。" (multi-tenant use case). Tenant A's
     pod pulls A's private image with A's pull secret onto a node; a pod of tenant B (no secret, IfNotPresent, same
-    node) can use it when AlwaysPullImages is off, and cannot when it is on (submitted through a second API server
-    with AlwaysPullImages, fixtures/admission.py: stored with Always, so the kubelet asks the registry as B). An
-    image root pre-pulled on the node is observed the same way, as evidence."""
-    from k8s_doc_conformance.fixtures import admission
-
-    reg = registries.auth
-    host = reg.names[0]
-    tenant_image = f"{host}/{push_private(registries, run_id)}"
-    preloaded_image = f"{host}/{push_private(registries, run_id)}"
-    node = other_node(core, "")
-    control_plane = core.list_node(label_selector="node-role.kubernetes.io/control-plane").items[0].metadata.name
+    node) can use it when admitted without AlwaysPullImages, and cannot when admitted with it (through the cluster's
+    own API server and a second one that differs by the plugin, fixtures/admission.py: stored with Always, so the
+    kubelet asks the registry as B). An image root pre-pulled on the node is observed the same way, as evidence."""
+    reg, node = registries.auth, other_node(core, "")
+    tenant_image, pre_pulled = (f"{reg.names[0]}/{push_private(registries, run_id)}" for _ in range(2))
+    images = {"tenant image": tenant_image, "pre-pulled image": pre_pulled}
     tenant_a, tenant_b = make_namespace(), make_namespace()
-    core.create_namespaced_secret(
-        tenant_a, pullsecrets.dockerconfigjson_secret("regcred", {host: ("alice", reg.users["alice"])})
-    )
-    try:
+    core.create_namespaced_secret(tenant_a, user_secret(reg))
+
+    def tenant_b_pods(api: client.CoreV1Api, prefix: str) -> dict[str, client.V1Pod]:
+        """Tenant B's pods (no secret, IfNotPresent, on the node), one per image, created through ``api``."""
+        return {
+            what: api.create_namespaced_pod(tenant_b, pod_on(f"{prefix}-{n}", image, node, "IfNotPresent"))
+            for n, (what, image) in enumerate(images.items())
+        }
+
+    with nc.images_removed_afterwards(cluster_nodes[node], *images.values()):
         owner = pull_outcome(core, tenant_a, pod_on("owner", tenant_image, node, "IfNotPresent", ("regcred",)))
-        nc.pre_pull(cluster_nodes[node], preloaded_image, "alice", reg.users["alice"])
-        without = {
-            "tenant image": pull_outcome(core, tenant_b, pod_on("off-tenant", tenant_image, node, "IfNotPresent")),
-            "pre-pulled image": pull_outcome(
-                core, tenant_b, pod_on("off-preloaded", preloaded_image, node, "IfNotPresent")
-            ),
-        }
-        stored: dict[str, str] = {}
-        with (
-            exclusive("second-apiserver"),
-            admission.second_apiserver(node_exec, api_client, control_plane, ["AlwaysPullImages"]) as second,
-        ):
-            forced = client.CoreV1Api(second.api)
-            for name, image in (("on-tenant", tenant_image), ("on-preloaded", preloaded_image)):
-                made = forced.create_namespaced_pod(tenant_b, pod_on(name, image, node, "IfNotPresent"))
-                stored[name] = made.spec.containers[0].image_pull_policy
-            plugins = second.admission_plugins
-        with_plugin = {
-            "tenant image": pods.pull_result(core, tenant_b, "on-tenant"),
-            "pre-pulled image": pods.pull_result(core, tenant_b, "on-preloaded"),
-        }
-    finally:
-        nc.remove_image(cluster_nodes[node], tenant_image)
-        nc.remove_image(cluster_nodes[node], preloaded_image)
+        nc.pre_pull(cluster_nodes[node], pre_pulled, "alice", reg.users["alice"])
+        with always_pull_pair() as servers:
+            off, on = tenant_b_pods(servers.without_plugin, "off"), tenant_b_pods(servers.with_plugin, "on")
+        without, with_plugin = pods.pull_results(core, off), pods.pull_results(core, on)
+    stored = {what: pod.spec.containers[0].image_pull_policy for what, pod in on.items()}
     evidence.observe(
         documented={
             "AlwaysPullImages off": {"tenant image": "ran", "pre-pulled image": "ran"},
             "AlwaysPullImages on": {"tenant image": "fails to pull", "pre-pulled image": "fails to pull"},
         },
         observed={"AlwaysPullImages off": without, "AlwaysPullImages on": with_plugin},
-        tenant_a_pod=owner,
-        stored_policy_with_alwayspullimages=stored,
-        second_apiserver_admission_plugins=plugins,
-        node=node,
-    )
+        tenant_a_pod=owner, stored_policy_with_alwayspullimages=stored, api_servers=servers.evidence(), node=node,
+    )  # fmt: skip
     if owner != "ran":
         raise RuntimeError(f"precondition: tenant A's pod with its secret did not run: {owner}")
     assert set(stored.values()) == {"Always"}, f"AlwaysPullImages did not force Always: {stored}"

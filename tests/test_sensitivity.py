@@ -199,3 +199,12 @@ def test_score_counts_detected_missed_and_false_alarms_in_the_profiles_areas_onl
         "RC-POD-USES-HANDLER": {"expected": "conforms", "observed": "error", "reason": "lookup broke"}
     }
     assert score.rates([result]) == {"RC": {"profiles": 1, "required": 2, "detected": 1, "false_alarms": 1}}
+
+
+def test_a_profile_whose_change_reaches_every_pod_runs_alone() -> None:
+    """AlwaysPullImages admits every pod with Always and a kubelet without debugging handlers serves no log: beside
+    another profile either would break that profile's scenarios (false alarms, then a rerun alone)."""
+    profiles = {p.id: p for p in catalogue.load(catalogue.DEFAULT_PROFILES, CLAIMS)}
+    for alone in ("ALWAYS-PULL-IMAGES", "KUBELET-NO-DEBUGGING-HANDLERS"):
+        assert profiles[alone].alone
+        assert [alone] in [[p.id for p in group] for group in catalogue.batches(list(profiles.values()))]
