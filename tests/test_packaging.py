@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from k8s_doc_conformance.fixtures import cli, entry, paths, target
+from k8s_doc_conformance.fixtures.registry.shared import RunRegistries
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGINS = [
@@ -62,10 +63,11 @@ def test_a_checkout_writes_reports_under_reports_out(monkeypatch: pytest.MonkeyP
 @pytest.mark.cluster
 @pytest.mark.alone
 def test_installed_into_a_fresh_venv_it_runs_a_scenario_in_an_empty_directory(
-    cluster: target.ClusterTarget, tmp_path: Path
+    cluster: target.ClusterTarget, registries: RunRegistries, tmp_path: Path
 ) -> None:
     """`pip install .` into a fresh virtualenv, then `pytest --pyargs k8s_doc_conformance --claim ...` in an empty
-    directory, the cluster named by $KUBECONFIG as a user names theirs: the scenario runs, reports land there."""
+    directory, the cluster named by $KUBECONFIG as a user names theirs (and --registry for the test images, as
+    tests/test_isolation.py does): the scenario runs, reports land there."""
     source = tmp_path / "src"
     shutil.copytree(REPO, source, ignore=COPY_IGNORES, symlinks=True)  # pip builds in the tree it is given
     venv = tmp_path / "venv"
@@ -81,6 +83,7 @@ def test_installed_into_a_fresh_venv_it_runs_a_scenario_in_an_empty_directory(
     env["KUBECONFIG"] = str(cluster.kubeconfig)
     run = subprocess.run(
         [str(venv / "bin" / "pytest"), "--pyargs", "k8s_doc_conformance", "--claim", "ENV-HOSTNAME-IS-POD-NAME",
+         f"--registry={registries.open.ip}", f"--registry-ca={registries.open.ca_cert}",
          "-p", "no:cacheprovider", "-rs"],
         cwd=empty, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
