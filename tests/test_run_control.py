@@ -70,6 +70,10 @@ def _base(tmp: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job of a non-interactive shell
 
@@ -84,7 +88,9 @@ def _start(pytester: pytest.Pytester, *args: str, sigint_ignored: bool = False) 
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # the test sends signals to it alone (or to its group, as a terminal would)
-        preexec_fn=_ignore_sigint if sigint_ignored else None,
+        # SIGINT as a terminal's foreground job has it, whatever the shell that started this run did (a background
+        # job of a non-interactive shell inherits it ignored, and so would the run under test)
+        preexec_fn=_ignore_sigint if sigint_ignored else _default_sigint,
     )
 
 
