@@ -22,9 +22,11 @@ from kubernetes.client.rest import ApiException
 from k8s_doc_conformance.fixtures import explain, pods
 from k8s_doc_conformance.fixtures.apicalls import server_message
 from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.scenario import Scenario
 from k8s_doc_conformance.fixtures.signatures import Kubectl, NodeExec
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
+OPTIONS = ("--tail=3", "--timestamps", "--previous")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 MIB = 1024 * 1024
 
@@ -286,82 +288,56 @@ def test_kubectl_logs_shows_stdout_and_stderr_per_container(
 
 
 @pytest.mark.claim("KCTL-LOGS-OPTIONS")
-def test_kubectl_logs_follow_tail_timestamps_previous(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
-    """ "kubectl logs -f <pod_name> # follow the logs; kubectl logs --tail=<number_of_lines> <pod_name> # limit the
-    lines shown; kubectl logs --timestamps <pod_name> # show timestamps; kubectl logs --previous <pod_name> # if the
-    container has restarted, --previous gets the previous container's logs\"."""
-    # `restarter`: its first container prints five lines and fails; the second prints a line a second, for good.
+def test_kubectl_logs_follow_streams_until_the_container_ends(scenario: Scenario, kubectl: Kubectl) -> None:
+    """ "kubectl logs -f <pod_name> # follow the logs". A container prints twenty lines, one every half second, then
+    ends: `logs -f`, started after its first line, streams every line and ends with it."""
+    ticks = 'i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo "tick-$i"; sleep 0.5; done'
+    scenario.start(scenario.pod("follow", ["sh", "-c", ticks]))
+    before = len(wait_logs(scenario.core, scenario.namespace, "follow", lambda t: "tick-1" in t, "to start").split())
+    started = time.monotonic()
+    followed = kubectl("logs", "-f", "follow", "-n", scenario.namespace, check=False)
+    streamed = followed.stdout.split()
+    scenario.observe(
+        documented="streams until the container ends: all 20 ticks",
+        observed={"lines before": before, "lines streamed": len(streamed), "last": streamed[-1:]},
+        took_s=round(time.monotonic() - started, 1), exit=followed.returncode, stderr=followed.stderr.strip()[-300:],
+    )  # fmt: skip
+    assert followed.returncode == 0, f"kubectl logs -f refused: {followed.stderr.strip()[-300:]}"
+    assert streamed == [f"tick-{i}" for i in range(1, 21)], streamed
+    assert before < 20, f"the container had finished before `logs -f` started ({before} lines)"
+
+
+@pytest.mark.claim("KCTL-LOGS-OPTIONS")
+def test_kubectl_logs_tail_timestamps_and_previous(scenario: Scenario, kubectl: Kubectl) -> None:
+    """ "kubectl logs --tail=<number_of_lines> <pod_name> # limit the lines shown; kubectl logs --timestamps
+    <pod_name> # show timestamps; kubectl logs --previous <pod_name> # if the container has restarted, --previous
+    gets the previous container's logs\". The first container prints five lines and fails; the second prints a line
+    a second, for good."""
     script = (
         "n=$(( $(cat /d/n 2>/dev/null || echo 0) + 1 )); echo $n > /d/n; i=0; "
         'while true; do i=$((i+1)); echo "instance-$n line-$i"; '
         "if [ $n -eq 1 ] && [ $i -ge 5 ]; then exit 1; fi; sleep 1; done"
     )
-    restarter = shell_pod("restarter", busybox_image, script)
-    restarter.spec.restart_policy = "OnFailure"
+    restarter = scenario.pod("restarter", ["sh", "-c", script], restart_policy="OnFailure")
     restarter.spec.volumes = [client.V1Volume(name="d", empty_dir=client.V1EmptyDirVolumeSource())]
     restarter.spec.containers[0].volume_mounts = [client.V1VolumeMount(name="d", mount_path="/d")]
-    core.create_namespaced_pod(namespace, restarter)
-    # `follow`: twenty lines, one every half second, then it ends (so `logs -f` ends too).
-    ticks = 'i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo "tick-$i"; sleep 0.5; done'
-    core.create_namespaced_pod(namespace, shell_pod("follow", busybox_image, ticks))
-
-    pods.wait_running(core, namespace, "follow")
-    wait_logs(core, namespace, "follow", lambda t: "tick-1" in t, "to start")
-    before_follow = len(pods.logs(core, namespace, "follow").split())
-    started = time.monotonic()
-    followed = kubectl("logs", "-f", "follow", "-n", namespace, check=False)
-    follow_took = round(time.monotonic() - started, 1)
-
-    def restarted(p: client.V1Pod) -> bool:
-        return any(cs.restart_count >= 1 and cs.state.running for cs in p.status.container_statuses or [])
-
-    pods.wait_pod(core, namespace, "restarter", restarted, 120, "to restart its container")
-    wait_logs(core, namespace, "restarter", lambda t: "instance-2 line-4" in t, "to have four lines of instance 2")
-    previous = kubectl("logs", "--previous", "restarter", "-n", namespace, check=False)
-    tail = kubectl("logs", "--tail=3", "restarter", "-n", namespace, check=False)
-    stamped = kubectl("logs", "--timestamps", "restarter", "-n", namespace, check=False)
-
-    observed = {
-        "-f": {
-            "lines before": before_follow,
-            "lines streamed": len(followed.stdout.split()),
-            "took s": follow_took,
-            "last": followed.stdout.split()[-1:],
-        },
-        "--tail=3": tail.stdout.splitlines(),
-        "--timestamps": stamped.stdout.splitlines()[:3],
-        "--previous": previous.stdout.splitlines(),
-    }
-    failed = {
-        k: p.stderr.strip()[-300:]
-        for k, p in (("-f", followed), ("--tail", tail), ("--timestamps", stamped))
-        if p.returncode
-    }
-    evidence.observe(
+    scenario.create(restarter)
+    wait_logs(scenario.core, scenario.namespace, "restarter", lambda t: "instance-2 line-4" in t, "to restart")
+    runs = {o: kubectl("logs", o, "restarter", "-n", scenario.namespace, check=False) for o in OPTIONS}
+    observed = {o: run.stdout.splitlines()[: 3 if o == "--timestamps" else None] for o, run in runs.items()}
+    scenario.observe(
         documented={
-            "-f": "streams until the container ends: all 20 ticks",
             "--tail=3": "the last 3 lines",
             "--timestamps": "each line prefixed with an RFC 3339 time",
             "--previous": "instance-1's lines only",
         },
-        observed=observed,
-        previous_exit=previous.returncode,
-        previous_stderr=previous.stderr.strip()[-300:],
-    )
-    assert not failed, f"kubectl logs refused: {failed}"
-    assert followed.stdout.split() == [f"tick-{i}" for i in range(1, 21)], observed["-f"]
-    assert before_follow < 20, f"the container had finished before `logs -f` started: {observed['-f']}"
-    lines = tail.stdout.splitlines()
-    assert len(lines) == 3 and all(line.startswith("instance-2 ") for line in lines), lines
-    assert stamped.stdout.splitlines() and all(RFC3339.match(line) for line in stamped.stdout.splitlines()), observed[
-        "--timestamps"
-    ]
-    assert previous.returncode == 0, f"--previous after a restart: {previous.stderr.strip()[-300:]}"
-    assert previous.stdout.split("\n")[0].startswith("instance-1 ") and "instance-2" not in previous.stdout, observed[
-        "--previous"
-    ]
+        observed=observed, refused={o: r.stderr.strip()[-300:] for o, r in runs.items() if r.returncode},
+    )  # fmt: skip
+    assert not [o for o, r in runs.items() if r.returncode], f"kubectl logs refused: {observed}"
+    tail, stamped, previous = (runs[o].stdout.splitlines() for o in OPTIONS)
+    assert len(tail) == 3 and all(line.startswith("instance-2 ") for line in tail), tail
+    assert stamped and all(RFC3339.match(line) for line in stamped), observed["--timestamps"]
+    assert previous[0].startswith("instance-1 ") and not any("instance-2" in line for line in previous), previous
 
 
 @pytest.mark.claim("KCTL-LOGS-ROTATION")
