@@ -21,6 +21,7 @@ from kubernetes.client.rest import ApiException
 from k8s_doc_conformance.fixtures import cleanup, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
+from k8s_doc_conformance.fixtures.scenario import Scenario
 from k8s_doc_conformance.fixtures.signatures import Kubectl
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
@@ -42,6 +43,18 @@ def rejection(call: Callable[[], object]) -> tuple[int, str, str] | None:
 
 def pod_names(core: client.CoreV1Api, namespace: str) -> list[str]:
     return sorted(p.metadata.name for p in core.list_namespaced_pod(namespace).items)
+
+
+def namespace_contents(core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str) -> dict[str, list[str]]:
+    """The names of the pods, Deployments, ReplicaSets, Services, Secrets and ConfigMaps in the namespace."""
+    return {
+        "pods": pod_names(core, namespace),
+        "deployments": [d.metadata.name for d in apps.list_namespaced_deployment(namespace).items],
+        "replicasets": [r.metadata.name for r in apps.list_namespaced_replica_set(namespace).items],
+        "services": [s.metadata.name for s in core.list_namespaced_service(namespace).items],
+        "secrets": [s.metadata.name for s in core.list_namespaced_secret(namespace).items],
+        "configmaps": [c.metadata.name for c in core.list_namespaced_config_map(namespace).items],
+    }
 
 
 def namespace_state(core: client.CoreV1Api, name: str) -> dict[str, object]:
@@ -394,80 +407,49 @@ def test_kubectl_delete_namespace_deletes_its_pods(
 
 
 @pytest.mark.claim("DEL-ALL-CATEGORY")
-def test_kubectl_delete_all_spares_resources_outside_all(
-    core: client.CoreV1Api,
-    api_client: client.ApiClient,
-    make_namespace: Callable[[], str],
-    busybox_image: str,
-    kubectl: Kubectl,
-    evidence: Evidence,
-) -> None:
-    """ "Delete all pods/resources in a namespace: kubectl delete po/all --all"; "some resources are not included
-    in all and must be named explicitly, e.g. secrets". `delete po --all` empties a namespace of pods; `delete all
-    --all` removes a Deployment (its ReplicaSet and pods), a Service and a pod, and leaves the Secret."""
-    apps = client.AppsV1Api(api_client)
-    pods_ns, all_ns = make_namespace(), make_namespace()
+def test_kubectl_delete_po_all_empties_a_namespace_of_pods(scenario: Scenario, kubectl: Kubectl) -> None:
+    """ "Delete all pods in a namespace: kubectl delete po --all": three pods, then none."""
     for name in ("a", "b", "c"):
-        core.create_namespaced_pod(pods_ns, pods.sleeper(name, busybox_image))
-    po_all = kubectl("delete", "po", "--all", "-n", pods_ns, "--timeout=90s")
-    pods_left = pod_names(core, pods_ns)
+        scenario.create(scenario.sleeper(name))
+    po_all = kubectl("delete", "po", "--all", "-n", scenario.namespace, "--timeout=90s")
+    left = scenario.pod_names()
+    scenario.evidence.attach("kubectl delete po --all", po_all.stdout + po_all.stderr)
+    scenario.observe(documented="no pod left", observed={"pods left": left})
+    assert left == [], f"`kubectl delete po --all` left pods: {left}"
 
-    core.create_namespaced_pod(all_ns, pods.sleeper("bare", busybox_image))
-    template = client.V1PodTemplateSpec(
-        metadata=client.V1ObjectMeta(labels={"app": "web"}), spec=pods.sleeper("web", busybox_image).spec
-    )
-    template.spec.restart_policy = "Always"  # the only policy a Deployment accepts
-    apps.create_namespaced_deployment(
-        all_ns,
-        client.V1Deployment(
-            metadata=client.V1ObjectMeta(name="web"),
-            spec=client.V1DeploymentSpec(
-                replicas=1, selector=client.V1LabelSelector(match_labels={"app": "web"}), template=template
-            ),
-        ),
-    )
-    core.create_namespaced_service(
-        all_ns,
-        client.V1Service(
-            metadata=client.V1ObjectMeta(name="web"),
-            spec=client.V1ServiceSpec(selector={"app": "web"}, ports=[client.V1ServicePort(port=80)]),
-        ),
-    )
-    core.create_namespaced_secret(
-        all_ns, client.V1Secret(metadata=client.V1ObjectMeta(name="creds"), string_data={"k": "v"})
-    )
-    core.create_namespaced_config_map(all_ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="settings")))
-    wait_for(lambda: pod_names(core, all_ns), lambda names: len(names) == 2, 60, "the Deployment's pod to exist")
-    all_all = kubectl("delete", "all", "--all", "-n", all_ns, "--timeout=90s")
 
-    def remaining() -> dict[str, list[str]]:
-        return {
-            "pods": pod_names(core, all_ns),
-            "deployments": [d.metadata.name for d in apps.list_namespaced_deployment(all_ns).items],
-            "replicasets": [r.metadata.name for r in apps.list_namespaced_replica_set(all_ns).items],
-            "services": [s.metadata.name for s in core.list_namespaced_service(all_ns).items],
-            "secrets": [s.metadata.name for s in core.list_namespaced_secret(all_ns).items],
-            "configmaps": [c.metadata.name for c in core.list_namespaced_config_map(all_ns).items],
-        }
-
+@pytest.mark.claim("DEL-ALL-CATEGORY")
+def test_kubectl_delete_all_spares_resources_outside_all(
+    scenario: Scenario, api_client: client.ApiClient, kubectl: Kubectl
+) -> None:
+    """ "Delete all resources in a namespace: kubectl delete all --all"; "some resources are not included in all and
+    must be named explicitly, e.g. secrets". `delete all --all` removes a Deployment (its ReplicaSet and pods), a
+    Service and a pod, and leaves the Secret."""
+    apps = client.AppsV1Api(api_client)
+    scenario.create(scenario.sleeper("bare"))
+    scenario.deployment("web")
+    scenario.service("web", 80)
+    scenario.secret("creds", {"k": "v"})
+    scenario.config_map("settings")
+    wait_for(scenario.pod_names, lambda names: len(names) == 2, 60, "the Deployment's pod to exist")
+    all_all = kubectl("delete", "all", "--all", "-n", scenario.namespace, "--timeout=90s")
     workload = ("pods", "deployments", "replicasets", "services")
     try:  # the Deployment's pods are removed by the garbage collector after its ReplicaSet goes
-        left = wait_for(remaining, lambda r: not any(r[k] for k in workload), 60, "the workload to be gone")
+        left = wait_for(
+            lambda: namespace_contents(scenario.core, apps, scenario.namespace),
+            lambda r: not any(r[k] for k in workload), 60, "the workload to be gone",
+        )  # fmt: skip
     except WaitTimeout as exc:
         left = cast(dict[str, list[str]], exc.last)
     categories = {
         r.name: r.categories or []
-        for r in [*client.CoreV1Api(api_client).get_api_resources().resources, *apps.get_api_resources().resources]
+        for r in [*scenario.core.get_api_resources().resources, *apps.get_api_resources().resources]
         if r.name in ("pods", "services", "deployments", "replicasets", "secrets", "configmaps")
     }
-    evidence.attach("kubectl delete po --all", po_all.stdout + po_all.stderr)
-    evidence.attach("kubectl delete all --all", all_all.stdout + all_all.stderr)
-    evidence.observe(
-        documented="`delete po --all`: no pod left; `delete all --all`: workload gone, the Secret remains",
-        observed={"pods left by `delete po --all`": pods_left, "left by `delete all --all`": left},
-        discovery_categories=categories,
+    scenario.evidence.attach("kubectl delete all --all", all_all.stdout + all_all.stderr)
+    scenario.observe(
+        documented="workload gone, the Secret remains", observed={"left": left}, discovery_categories=categories
     )
-    assert pods_left == [], f"`kubectl delete po --all` left pods: {pods_left}"
     assert not any(left[k] for k in workload), f"`kubectl delete all --all` left: {left}"
     assert "creds" in left["secrets"], "`kubectl delete all --all` deleted the Secret, which is not in `all`"
     assert "all" not in categories["secrets"], categories
