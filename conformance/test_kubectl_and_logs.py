@@ -19,7 +19,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import explain, pods
+from k8s_doc_conformance.fixtures import explain, pod_logs, pods
 from k8s_doc_conformance.fixtures.apicalls import server_message
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.scenario import Scenario
@@ -27,6 +27,12 @@ from k8s_doc_conformance.fixtures.signatures import Kubectl, NodeExec
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 OPTIONS = ("--tail=3", "--timestamps", "--previous")
+#: About 10.8 MiB (10,800 lines of ~1 KB) between two markers, then a line a second for good.
+TEN_MIB_THEN_TICKS = (
+    "line=$(head -c 1000 /dev/zero | tr '\\0' x); echo FIRST-MARKER; i=0; "
+    'while [ $i -lt 10800 ]; do echo "$i $line"; i=$((i+1)); done; echo LAST-MARKER; i=0; '
+    'while true; do i=$((i+1)); echo "tick-$i"; sleep 1; done'
+)
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 MIB = 1024 * 1024
 
@@ -75,18 +81,6 @@ def wait_logs(
 
 class LogsRefused(AssertionError):
     """The API server could not get a container's logs from its kubelet: ``kubectl logs`` does not work here."""
-
-
-def kubelet_config(core: client.CoreV1Api, node: str) -> dict[str, Any] | str:
-    """The node's kubelet configuration, from /configz through the API server's node proxy; why not, when the
-    kubelet does not serve it (its debugging handlers are off)."""
-    try:
-        response = core.connect_get_node_proxy_with_path(node, "configz", _preload_content=False)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
-        return f"not readable: {node}'s kubelet does not serve /configz ({exc.status})"
-    return dict(json.loads(response.data)["kubeletconfig"])
 
 
 @pytest.mark.claim("KCTL-STATUS-READONLY")
@@ -343,71 +337,40 @@ def test_kubectl_logs_tail_timestamps_and_previous(scenario: Scenario, kubectl: 
 @pytest.mark.claim("KCTL-LOGS-ROTATION")
 @pytest.mark.needs("node_access")
 def test_logs_rotate_at_10mb_and_kubectl_shows_the_latest_file(
-    core: client.CoreV1Api,
-    namespace: str,
-    busybox_image: str,
-    kubectl: Kubectl,
-    node_exec: NodeExec,
-    evidence: Evidence,
+    scenario: Scenario, kubectl: Kubectl, node_exec: NodeExec
 ) -> None:
     """ "Container logs are rotated automatically daily or every time the log file reaches 10 MB; the logs command
     only shows the log entries since the last rotation. This can be set in the Docker configuration file
     /etc/docker/daemon.json." The container writes about 10.8 MiB (10,800 lines of ~1 KB) and then a line a second;
     the node's log directory, `kubectl logs` and the node's /etc/docker/daemon.json are checked."""
-    script = (
-        "line=$(head -c 1000 /dev/zero | tr '\\0' x); echo FIRST-MARKER; i=0; "
-        'while [ $i -lt 10800 ]; do echo "$i $line"; i=$((i+1)); done; echo LAST-MARKER; i=0; '
-        'while true; do i=$((i+1)); echo "tick-$i"; sleep 1; done'
-    )
-    core.create_namespaced_pod(namespace, shell_pod("rotate", busybox_image, script))
-    pod = pods.wait_running(core, namespace, "rotate")
-    node = pod.spec.node_name
-    served = kubelet_config(core, node)
+    pod = scenario.start(scenario.pod("rotate", ["sh", "-c", TEN_MIB_THEN_TICKS]))
+    node, served = pod.spec.node_name, pod_logs.kubelet_config(scenario.core, pod.spec.node_name)
     config = served if isinstance(served, dict) else {}
-    log_dir = f"{config.get('podLogsDir', '/var/log/pods')}/{namespace}_rotate_{pod.metadata.uid}/main"
-
-    def listing() -> list[str]:
-        return node_exec(node, ["sh", "-c", f"ls -l {log_dir} 2>&1 || true"]).splitlines()
-
-    try:  # the kubelet checks sizes every containerLogMonitorInterval (10 s by default)
-        files = wait_for(listing, lambda ls: any(".log." in line for line in ls), 60, f"a rotated file in {log_dir}")
-    except WaitTimeout as exc:
-        files = cast(list[str], exc.last)
-    rotated = any(".log." in line for line in files)
-
-    def kubectl_logs() -> str:
-        proc = kubectl("logs", "rotate", "-n", namespace, check=False)
-        return proc.stdout if proc.returncode == 0 else f"kubectl logs failed: {proc.stderr.strip()[-300:]}"
-
-    try:  # the lines written since the rotation: one a second
-        shown = wait_for(kubectl_logs, lambda t: "tick-" in t, 20, "kubectl logs")
-    except WaitTimeout as exc:
-        shown = str(exc.last)
-    daemon_json = node_exec(node, ["sh", "-c", "cat /etc/docker/daemon.json 2>&1 || true"]).strip()
-    has_daemon_json = not daemon_json.endswith("No such file or directory")
-    log_settings = {k: v for k, v in config.items() if k.startswith("containerLog")} if config else served
-    evidence.attach("log directory on the node", "\n".join(files))
-    evidence.attach("kubectl logs (first and last 500 characters)", f"{shown[:500]}\n…\n{shown[-500:]}")
-    evidence.observe(
+    files = pod_logs.after_rotation(node_exec, node, pod_logs.directory(config, pod))
+    shown = pod_logs.kubectl_logs_showing(kubectl, "rotate", scenario.namespace, "tick-")  # a line a second since
+    daemon_json = pod_logs.docker_daemon_json(node_exec, node)
+    scenario.evidence.attach("log directory on the node", "\n".join(files))
+    scenario.evidence.attach("kubectl logs (first and last 500 characters)", f"{shown[:500]}\n…\n{shown[-500:]}")
+    scenario.observe(
         documented={
             "rotation": "daily or at 10 MB",
             "kubectl logs": "entries since the last rotation only",
             "configured in": "/etc/docker/daemon.json (log-opts max-size)",
         },
         observed={
-            "rotated after ~10.8 MiB": rotated,
+            "rotated after ~10.8 MiB": pod_logs.rotated(files),
             "kubectl logs bytes": len(shown),
             "kubectl logs has FIRST-MARKER": "FIRST-MARKER" in shown,
-            "/etc/docker/daemon.json": daemon_json[:300] if has_daemon_json else "absent",
-            "kubelet log settings (the real knobs; none is time-based)": log_settings,
+            "/etc/docker/daemon.json": daemon_json[:300] if daemon_json is not None else "absent",
+            "kubelet log settings (the real knobs; none is time-based)": pod_logs.log_settings(served),
             "runtime": pod.status.container_statuses[0].container_id.split(":", 1)[0],
         },
         node=node,
-    )
-    assert rotated, f"no rotation within 60 s after writing ~10.8 MiB: {files}"
+    )  # fmt: skip
+    assert pod_logs.rotated(files), f"no rotation within 60 s after writing ~10.8 MiB: {files}"
     assert "FIRST-MARKER" not in shown and len(shown) < 10 * MIB, "kubectl logs shows entries from before rotation"
     assert "tick-" in shown, f"kubectl logs lacks the lines written after the rotation: {shown[-300:]}"
-    assert has_daemon_json and "max-size" in daemon_json, (
+    assert daemon_json is not None and "max-size" in daemon_json, (
         f"{node} has no /etc/docker/daemon.json log settings: rotation is the kubelet's (containerLogMaxSize="
         f"{config.get('containerLogMaxSize')}, containerLogMaxFiles={config.get('containerLogMaxFiles')}, "
         "by size only, no daily rotation)"
