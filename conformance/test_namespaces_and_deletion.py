@@ -18,7 +18,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import cleanup, pods
+from k8s_doc_conformance.fixtures import access, cleanup, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
 from k8s_doc_conformance.fixtures.scenario import Scenario
@@ -281,32 +281,10 @@ def test_namespace_restricts_who_may_access_what(
     ServiceAccount granted `list pods` by a Role in namespace A lists A's pods with its own token and is refused in
     namespace B."""
     a, b = make_namespace(), make_namespace()
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    core.create_namespaced_service_account(a, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="reader")))
-    rbac.create_namespaced_role(
-        a,
-        client.V1Role(
-            metadata=client.V1ObjectMeta(name="pod-reader"),
-            rules=[client.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list"])],
-        ),
-    )
-    rbac.create_namespaced_role_binding(
-        a,
-        client.V1RoleBinding(
-            metadata=client.V1ObjectMeta(name="reader"),
-            role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name="pod-reader"),
-            subjects=[client.RbacV1Subject(kind="ServiceAccount", name="reader", namespace=a)],
-        ),
-    )
-    token = core.create_namespaced_service_account_token(
-        "reader", a, client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[]))
-    ).status.token
-    cfg = client.Configuration()
-    cfg.host = api_client.configuration.host
-    cfg.ssl_ca_cert = api_client.configuration.ssl_ca_cert
-    cfg.verify_ssl = api_client.configuration.verify_ssl
-    cfg.api_key = {"authorization": f"Bearer {token}"}
-    as_reader = client.CoreV1Api(client.ApiClient(cfg))
+    user = access.service_account(api_client, a, "reader")
+    access.role(api_client, a, "pod-reader", ["pods"], ["get", "list"])
+    access.bind(api_client, a, "reader", "pod-reader")
+    as_reader = client.CoreV1Api(access.acting_as(api_client, a, "reader"))
 
     def list_pods(ns: str) -> str:
         result = rejection(lambda: as_reader.list_namespaced_pod(ns))
@@ -315,20 +293,8 @@ def test_namespace_restricts_who_may_access_what(
     # RBAC changes reach the authorizer through a watch: give the binding a few seconds.
     in_a = wait_for(lambda: list_pods(a), lambda r: r == "allowed", 15, f"the binding to let reader list pods in {a}")
     in_b = list_pods(b)
-    user = f"system:serviceaccount:{a}:reader"
-    authz = client.AuthorizationV1Api(api_client)
-    review = {
-        ns: authz.create_subject_access_review(
-            client.V1SubjectAccessReview(
-                spec=client.V1SubjectAccessReviewSpec(
-                    user=user,
-                    groups=["system:serviceaccounts", f"system:serviceaccounts:{a}", "system:authenticated"],
-                    resource_attributes=client.V1ResourceAttributes(namespace=ns, verb="list", resource="pods"),
-                )
-            )
-        ).status.allowed
-        for ns in (a, b)
-    }
+    groups = ["system:serviceaccounts", f"system:serviceaccounts:{a}", "system:authenticated"]
+    review = {ns: access.may(api_client, user, groups, "list", "pods", namespace=ns) for ns in (a, b)}
     evidence.observe(
         documented=f"{user} may list pods in {a} (its Role) and not in {b}",
         observed={f"list pods in {a}": in_a, f"list pods in {b}": in_b},

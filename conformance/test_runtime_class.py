@@ -15,7 +15,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import nodes, pods
+from k8s_doc_conformance.fixtures import access, nodes, pods
 from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.evidence import Evidence
@@ -94,37 +94,19 @@ def test_writes_are_for_cluster_admins(api_client: client.ApiClient, namespace: 
     """ "…write operations (create/update/patch/delete) [on RuntimeClass] should be restricted to the cluster
     administrator. This is usually the default." A namespace admin, a namespace editor and any authenticated user
     are asked for through SubjectAccessReview."""
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    authz = client.AuthorizationV1Api(api_client)
     subjects = {}
     for role in ("admin", "edit"):
-        sa = f"ns-{role}"
-        client.CoreV1Api(api_client).create_namespaced_service_account(
-            namespace, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=sa))
-        )
-        rbac.create_namespaced_role_binding(
-            namespace,
-            client.V1RoleBinding(
-                metadata=client.V1ObjectMeta(name=sa),
-                role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role),
-                subjects=[client.RbacV1Subject(kind="ServiceAccount", name=sa, namespace=namespace)],
-            ),
-        )
-        subjects[f"namespace {role}"] = (f"system:serviceaccount:{namespace}:{sa}", ["system:serviceaccounts"])
+        user = access.service_account(api_client, namespace, f"ns-{role}")
+        access.bind(api_client, namespace, f"ns-{role}", role, kind="ClusterRole")
+        subjects[f"namespace {role}"] = (user, ["system:serviceaccounts"])
     subjects["any authenticated user"] = ("k8sdc-someone", ["system:authenticated"])
-    allowed = {}
-    for who, (user, groups) in subjects.items():
-        for verb in ("create", "update", "patch", "delete"):
-            review = client.V1SubjectAccessReview(
-                spec=client.V1SubjectAccessReviewSpec(
-                    user=user,
-                    groups=[*groups, "system:authenticated"],
-                    resource_attributes=client.V1ResourceAttributes(
-                        group="node.k8s.io", resource="runtimeclasses", verb=verb
-                    ),
-                )
-            )
-            allowed[f"{who}: {verb}"] = authz.create_subject_access_review(review).status.allowed
+    allowed = {
+        f"{who}: {verb}": access.may(
+            api_client, user, [*groups, "system:authenticated"], verb, "runtimeclasses", group="node.k8s.io"
+        )
+        for who, (user, groups) in subjects.items()
+        for verb in ("create", "update", "patch", "delete")
+    }
     evidence.observe(documented="writes allowed to cluster admins only", observed=allowed)
     assert not [k for k, v in allowed.items() if v], allowed
 
