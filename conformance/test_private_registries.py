@@ -33,7 +33,9 @@ from k8s_doc_conformance.fixtures.private_pulls import (
     JSON_PATHS,
     KUBELET_ROOT,
     ROOT_CONFIG,
+    has_no_credentials,
     manifest_requests,
+    no_credentials_yet,
     no_node_credentials,
     node_changes,
     other_node,
@@ -66,7 +68,7 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
     first, second = make_namespace(), make_namespace()
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
         baseline = pull_outcome(core, first, pod_on("no-node-config", image, node))
         files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
         unrestarted = pull_outcome(core, first, pod_on("config-written", image, node))
@@ -86,8 +88,7 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
         users_after_restart=after,
     )
     evidence.attach("registry manifest requests", requests)
-    if baseline == "ran":
-        raise RuntimeError(f"precondition: {node} pulled {image} before any node config")
+    no_credentials_yet(baseline, node, image, evidence)
     assert outcome == {first: "ran", second: "ran"}, f"pods without pull secrets on a configured node: {outcome}"
     assert after.get(node) == ["bob"], f"the registry saw {node} pull as {after.get(node)}, not bob"
 
@@ -125,6 +126,7 @@ def test_pods_fail_on_nodes_without_the_config(
         statuses_from_the_other_node=refused,
     )
     evidence.attach("registry manifest requests", requests)
+    has_no_credentials(users, elsewhere, "bob", evidence)
     assert outcome[node] == "ran", f"the configured node {node}: {outcome[node]}"
     assert outcome[elsewhere] in pods.PULL_FAILED, f"{elsewhere} has no node config, yet: {outcome[elsewhere]}"
     assert elsewhere not in users, f"{elsewhere} authenticated: {users}"
@@ -146,9 +148,10 @@ def test_the_documented_verification_pod(
     node without the config."""
     reg, node = registries.auth, reconfigurable.name
     host = reg.names[0]
-    image = f"{host}/{private_image}"
+    image, repo = f"{host}/{private_image}", private_image.split(":")[0]
     elsewhere = other_node(core, node)
     good, bad = make_namespace(), make_namespace()
+    since = datetime.now(UTC)
 
     def example(on: str) -> client.V1Pod:
         pod = pod_on("private-image-test-1", image, on, command=("echo", "SUCCESS"))
@@ -173,6 +176,7 @@ def test_the_documented_verification_pod(
         observed={"logs": log, "outcome without credentials": fails, "Failed events": failed[:2]},
     )
     evidence.attach("events of the failing pod", events)
+    has_no_credentials(users_by_node(manifest_requests(registries, repo, since)), elsewhere, "bob", evidence)
     assert works == "ran" and log == "SUCCESS", f"with node credentials: {works}, logs {log!r}"
     assert fails in pods.PULL_FAILED, f"without node credentials: {fails}"
     assert any(m.startswith(f'Failed to pull image "{image}"') for m in failed), f"no such Failed event: {events}"
@@ -216,7 +220,7 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
     results: dict[str, str] = {}
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, [path for path, _ in documented.values()])
+        no_node_credentials(files, [path for path, _ in documented.values()], evidence)
         baseline = pull_outcome(core, namespace, pod_on("none", image, node))
         done: dict[tuple[str, str | None], str] = {}
         for i, (label, path, kind, with_home) in enumerate(steps):
@@ -240,8 +244,7 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
         root_docker_config_without_HOME=without_home,
         users=users,
     )
-    if baseline == "ran":
-        raise RuntimeError(f"precondition: {node} pulled {image} without any Docker config file")
+    no_credentials_yet(baseline, node, image, evidence)
     not_read = [label for label, result in results.items() if result != "ran"]
     assert not not_read, f"the kubelet did not use Docker config at {not_read}"
 
@@ -278,7 +281,7 @@ def test_only_the_auths_section_is_used(
     }
     outcome: dict[str, str] = {}
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
         files.write("/usr/local/bin/docker-credential-k8sdc", helper, "700")
         files.remove(helper_log)
         for i, (section, config) in enumerate(configs.items()):
@@ -326,7 +329,7 @@ def test_credential_provider_plugin_supplies_credentials(
     elsewhere = other_node(core, node)
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
         if not nc.provider_configured(reconfigurable):  # a cluster the suite did not build: install it for the test
             try:
                 nc.install_provider(files)
