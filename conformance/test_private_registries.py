@@ -30,9 +30,10 @@ from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.nodes import Node
 from k8s_doc_conformance.fixtures.private_pulls import (
     CFG_PATHS,
+    HOMELESS,
     JSON_PATHS,
-    KUBELET_ROOT,
     ROOT_CONFIG,
+    docker_config_search_paths,
     has_no_credentials,
     manifest_requests,
     no_credentials_yet,
@@ -42,6 +43,7 @@ from k8s_doc_conformance.fixtures.private_pulls import (
     pod_on,
     pull_events,
     pull_outcome,
+    pulls_with_each_file,
     users_by_node,
 )
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet
@@ -196,45 +198,17 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
     config.json, {cwd of kubelet}/config.json, ${HOME}/.docker/config.json, /.docker/config.json and the same for
     .dockercfg; "Você talvez tenha que definir HOME=/root". One file at a time, kubelet restarted each time."""
     reg, node = registries.auth, reconfigurable.name
-    host = reg.names[0]
-    image, repo = f"{host}/{private_image}", private_image.split(":")[0]
-    bob = {host: ("bob", reg.users["bob"])}
-    cwd, env = nc.kubelet_cwd(reconfigurable), nc.kubelet_environment(reconfigurable)
-    home = env.get("HOME")
-    documented = {
-        "{--root-dir:-/var/lib/kubelet}/config.json": (ROOT_CONFIG, "json"),
-        "{cwd of kubelet}/config.json": (f"{cwd.rstrip('/')}/config.json", "json"),
-        "${HOME}/.docker/config.json": ("/root/.docker/config.json", "json"),
-        "/.docker/config.json": ("/.docker/config.json", "json"),
-        "{--root-dir:-/var/lib/kubelet}/.dockercfg": (f"{KUBELET_ROOT}/.dockercfg", "cfg"),
-        "{cwd of kubelet}/.dockercfg": (f"{cwd.rstrip('/')}/.dockercfg", "cfg"),
-        "${HOME}/.dockercfg": ("/root/.dockercfg", "cfg"),
-        "/.dockercfg": ("/.dockercfg", "cfg"),
-    }
-    homeless = "${HOME}/.docker/config.json, HOME not set"
-    # (label, path, kind, HOME for the kubelet): HOME=/root (a systemd drop-in) only for the ${HOME} entries, last
-    steps: list[tuple[str, str, str, str | None]]
-    steps = [(label, *where, None) for label, where in documented.items() if "${HOME}" not in label]
-    steps.append((homeless, "/root/.docker/config.json", "json", None))
-    steps += [(label, *where, "/root") for label, where in documented.items() if "${HOME}" in label]
-    results: dict[str, str] = {}
+    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
+    cwd, home = nc.kubelet_cwd(reconfigurable), nc.kubelet_environment(reconfigurable).get("HOME")
+    documented = docker_config_search_paths(cwd)
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
         no_node_credentials(files, [path for path, _ in documented.values()], evidence)
         baseline = pull_outcome(core, namespace, pod_on("none", image, node))
-        done: dict[tuple[str, str | None], str] = {}
-        for i, (label, path, kind, with_home) in enumerate(steps):
-            if (path, with_home) in done:  # the same file as an earlier entry (the kubelet's cwd is /)
-                results[label] = done[(path, with_home)]
-                continue
-            if with_home and home != with_home:
-                nc.set_kubelet_home(files, with_home)
-            files.write(path, nc.docker_config_json(bob) if kind == "json" else nc.dockercfg(bob))
-            nc.restart_kubelet(core, reconfigurable, daemon_reload=True)
-            results[label] = done[(path, with_home)] = pull_outcome(core, namespace, pod_on(f"path-{i}", image, node))
-            files.remove(path)
-    users = users_by_node(manifest_requests(registries, repo, since))
-    without_home = results.pop(homeless)
+        results = pulls_with_each_file(
+            core, reconfigurable, files, namespace, image, {reg.names[0]: ("bob", reg.users["bob"])}, documented
+        )
+    without_home = results.pop(HOMELESS)
     evidence.observe(
         documented={label: "ran" for label in documented},
         observed=results,
@@ -242,7 +216,7 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
         kubelet={"cwd": cwd, "HOME": home, "HOME for the ${HOME} entries": "/root (systemd drop-in)"},
         without_any_file=baseline,
         root_docker_config_without_HOME=without_home,
-        users=users,
+        users=users_by_node(manifest_requests(registries, repo, since)),
     )
     no_credentials_yet(baseline, node, image, evidence)
     not_read = [label for label, result in results.items() if result != "ran"]
