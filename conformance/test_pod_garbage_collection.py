@@ -102,24 +102,9 @@ def test_terminated_pod_gc_threshold_is_a_controller_manager_setting(
     if pod is None:
         evidence.not_applicable("no kube-controller-manager static pod visible in kube-system (managed control plane)")
     container = next((c for c in pod.spec.containers if c.name == KCM), pod.spec.containers[0])
-    status = next((s for s in pod.status.container_statuses or [] if s.name == container.name), None)
     args = [*(container.command or []), *(container.args or [])]
-    flags = [a for a in args if a.startswith("--")]
     given = control_plane.flag_value(args, THRESHOLD_FLAG)
-    help_pod = pods.command_pod(
-        "kcm-help", container.image, [(container.command or [KCM])[0], "--help"],
-        node_name=pod.spec.node_name, tolerations=[client.V1Toleration(operator="Exists")],
-    )  # fmt: skip
-    done, out = pods.run_to_completion(core, namespace, help_pod)
-    if done.status.phase != "Succeeded":
-        raise RuntimeError(f"precondition: {KCM} --help from {container.image}: {pods.describe(done)}: {out[-300:]}")
-    help_image = next((s.image_id for s in done.status.container_statuses or []), "")
-    running_image = status.image_id if status else ""
-    if help_image and running_image and help_image != running_image:
-        raise RuntimeError(
-            f"precondition: the --help pod ran image {help_image}, the running {KCM} {running_image}: "
-            "its --help would not be the running binary's"
-        )
+    out, image_ids = control_plane.running_help(core, namespace, pod, container)
     help_text = control_plane.flag_help(out, THRESHOLD_FLAG)
     default = control_plane.help_default(help_text)
     terminated = sum(
@@ -138,9 +123,9 @@ def test_terminated_pod_gc_threshold_is_a_controller_manager_setting(
             "terminated pods in the cluster now": terminated,
         },
         controller_manager=f"kube-system/{pod.metadata.name} on {pod.spec.node_name}, image {container.image}",
-        image_ids={"running": running_image, "--help pod": help_image},
+        image_ids=image_ids,
         controller_manager_pods=seen,
-        controller_manager_flags=flags,
+        controller_manager_flags=[a for a in args if a.startswith("--")],
     )
     assert help_text, f"the running {KCM} has no {THRESHOLD_FLAG} setting (not in its --help)"
     assert default == DEFAULT_THRESHOLD, f"default threshold {default}, not {DEFAULT_THRESHOLD}: {help_text!r}"
