@@ -48,12 +48,10 @@ def test_example_grace_60_hook_55_shutdown_10_is_killed(
     with Timeline(core, namespace) as tl:
         t0 = term.delete(core, namespace, name)
         time.sleep(5)
-        during = core.read_namespaced_pod(name, namespace)
-        shown = kubectl("get", "pod", name, "-n", namespace, "--no-headers").stdout.split()
-        try:
+        during = term.while_terminating(core, kubectl, namespace, name)
+        removed = None
+        with suppress(WaitTimeout):
             removed = recorder.wait_deleted(100)
-        except WaitTimeout:
-            removed = None
     prestop_start, prestop_end = follow.first("PRESTOP-START"), follow.first("PRESTOP-END")
     term_at, last_alive = follow.first("GOT TERM"), follow.last_alive()
     exit_code = recorder.exit_code("main")
@@ -66,19 +64,13 @@ def test_example_grace_60_hook_55_shutdown_10_is_killed(
         "exit code": exit_code,
         "pod removed from the API": term.rel(removed, t0),
     }
-    while_terminating = {
-        "status.phase": during.status.phase,
-        "metadata.deletionTimestamp": during.metadata.deletion_timestamp.isoformat(),
-        "metadata.deletionGracePeriodSeconds": during.metadata.deletion_grace_period_seconds,
-        "kubectl get pod STATUS": shown[2] if len(shown) > 2 else shown,
-    }
     evidence.attach("timeline (s after delete)", term.timeline(t0, [follow], recorder))
     evidence.attach("pod events", tl.entries)
     evidence.observe(
         documented="TERM after the 55 s hook; killed at the 60 s grace (+2 s kubelet minimum) before the 10 s "
         "shutdown completes",
         observed=observed,
-        while_terminating=while_terminating,
+        while_terminating=during,
     )
     assert prestop_start is not None and prestop_start - t0 <= 3, f"preStop did not start at delete: {observed}"
     assert term_at is not None and 54 <= term_at - t0 <= 59, f"TERM not at about 55 s: {observed}"
