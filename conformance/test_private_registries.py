@@ -33,6 +33,7 @@ from k8s_doc_conformance.fixtures.private_pulls import (
     HOMELESS,
     JSON_PATHS,
     ROOT_CONFIG,
+    answering_provider,
     docker_config_search_paths,
     has_no_credentials,
     manifest_requests,
@@ -296,28 +297,19 @@ def test_credential_provider_plugin_supplies_credentials(
     The reconfigurable node's kubelet runs our exec plugin for provider.k8sdc.test (--image-credential-provider-config,
     matchImages); the plugin answers with bob's credentials. A pod without pull secrets pulls as bob; the plugin is
     not asked about an image outside matchImages; a node whose kubelet has no plugin cannot pull the image."""
-    reg, node = registries.auth, reconfigurable.name
-    provided = f"{nc.PROVIDER_HOST}/{private_image}"
-    unmatched = f"{reg.names[0]}/{private_image}"
-    repo = private_image.split(":")[0]
+    reg, node, repo = registries.auth, reconfigurable.name, private_image.split(":")[0]
+    provided, unmatched = f"{nc.PROVIDER_HOST}/{private_image}", f"{reg.names[0]}/{private_image}"
     elsewhere = other_node(core, node)
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
         no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
-        if not nc.provider_configured(reconfigurable):  # a cluster the suite did not build: install it for the test
-            try:
-                nc.install_provider(files)
-            except RuntimeError as exc:
-                pytest.skip(f"cannot give the kubelet a credential-provider plugin: {exc}")
-            nc.restart_kubelet(core, reconfigurable)
-        files.write(nc.PROVIDER_RESPONSE, nc.provider_response({nc.PROVIDER_HOST: ("bob", reg.users["bob"])}))
-        outcome = {
-            "matched image, plugin's node": pull_outcome(core, namespace, pod_on("provided", provided, node)),
-            "image outside matchImages": pull_outcome(core, namespace, pod_on("unmatched", unmatched, node)),
-            "matched image, node without plugin": pull_outcome(
-                core, namespace, pod_on("no-plugin", provided, elsewhere)
-            ),
+        answering_provider(core, reconfigurable, files, {nc.PROVIDER_HOST: ("bob", reg.users["bob"])})
+        cases = {
+            "matched image, plugin's node": ("provided", provided, node),
+            "image outside matchImages": ("unmatched", unmatched, node),
+            "matched image, node without plugin": ("no-plugin", provided, elsewhere),
         }
+        outcome = {case: pull_outcome(core, namespace, pod_on(*pod)) for case, pod in cases.items()}
         asked = nc.provider_requests(reconfigurable, since)
     requests = manifest_requests(registries, repo, since)
     users = users_by_node([r for r in requests if r["host"] == nc.PROVIDER_HOST])
