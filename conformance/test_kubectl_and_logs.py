@@ -8,7 +8,6 @@ formats, and `kubectl logs` shows what the containers wrote to stdout and stderr
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import explain, pod_logs, pods
+from k8s_doc_conformance.fixtures import explain, kubectl_get, pod_logs, pods
 from k8s_doc_conformance.fixtures.apicalls import server_message
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.scenario import Scenario
@@ -188,54 +187,27 @@ def test_create_refuses_existing_apply_updates_in_place(
 
 
 @pytest.mark.claim("KCTL-GET-OUTPUT-FORMATS")
-def test_kubectl_get_output_formats(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_kubectl_get_output_formats(scenario: Scenario, kubectl: Kubectl) -> None:
     """ "kubectl get pods -o json / yaml / name / wide (… extra information such as the node name and IP address) /
     custom-columns=NAME:.metadata.name,STATUS:.status.phase / jsonpath='{.items[*].metadata.name}' /
     go-template='{{range .items}}{{.metadata.name}}{{"\\n"}}{{end}}'" — the document's commands, on one running
     pod."""
-    core.create_namespaced_pod(namespace, pods.sleeper("kubia", busybox_image))
-    pod = pods.wait_running(core, namespace, "kubia")
-    formats = {
-        "json": "json",
-        "yaml": "yaml",
-        "name": "name",
-        "wide": "wide",
-        "custom-columns": "custom-columns=NAME:.metadata.name,STATUS:.status.phase",
-        "jsonpath": "jsonpath={.items[*].metadata.name}",
-        "go-template": 'go-template={{range .items}}{{.metadata.name}}{{"\\n"}}{{end}}',
-    }
-    out = {k: kubectl("get", "pods", "-n", namespace, "-o", fmt, check=False) for k, fmt in formats.items()}
+    pod = scenario.start(scenario.sleeper("kubia"))
+    ns = scenario.namespace
+    out = {k: kubectl("get", "pods", "-n", ns, "-o", fmt, check=False) for k, fmt in kubectl_get.OUTPUT_FORMATS.items()}
     failed = {k: p.stderr.strip()[-300:] for k, p in out.items() if p.returncode != 0}
-    text = {k: p.stdout for k, p in out.items()}
-    wide_rows = [re.split(r"\s{2,}", line.strip()) for line in text["wide"].splitlines()]  # "NOMINATED NODE"
-    header = wide_rows[0] if wide_rows else []
-    wide = dict(zip(header, wide_rows[1], strict=False)) if len(wide_rows) > 1 else {}
-    observed = {
-        "json items": [i["metadata"]["name"] for i in json.loads(text["json"])["items"]]
-        if "json" not in failed
-        else None,
-        "yaml items": [i["metadata"]["name"] for i in yaml.safe_load(text["yaml"])["items"]]
-        if "yaml" not in failed
-        else None,
-        "name": text["name"].split(),
-        "wide": {"header": header, "IP": wide.get("IP"), "NODE": wide.get("NODE")},
-        "custom-columns": [line.split() for line in text["custom-columns"].splitlines()],
-        "jsonpath": text["jsonpath"],
-        "go-template": text["go-template"],
-    }
+    observed = kubectl_get.read({k: p.stdout for k, p in out.items() if k not in failed})
     expected = {
         "json items": ["kubia"],
         "yaml items": ["kubia"],
         "name": ["pod/kubia"],
-        "wide": {"header": header, "IP": pod.status.pod_ip, "NODE": pod.spec.node_name},
+        "wide": {"header": observed["wide"]["header"], "IP": pod.status.pod_ip, "NODE": pod.spec.node_name},
         "custom-columns": [["NAME", "STATUS"], ["kubia", "Running"]],
         "jsonpath": "kubia",
         "go-template": "kubia\n",
     }
-    evidence.attach("kubectl get pods -o wide", text["wide"])
-    evidence.observe(documented=expected, observed=observed, failed=failed)
+    scenario.evidence.attach("kubectl get pods -o wide", out["wide"].stdout)
+    scenario.observe(documented=expected, observed=observed, failed=failed)
     assert not failed, f"formats kubectl refused: {failed}"
     differ = {k: observed[k] for k in expected if observed[k] != expected[k]}
     assert not differ, f"formats whose output is not as documented: {differ}"
