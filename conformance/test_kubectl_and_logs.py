@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 import pytest
-import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import explain, kubectl_get, pod_logs, pods
+from k8s_doc_conformance.fixtures import explain, kubectl_get, manifests, pod_logs, pods
 from k8s_doc_conformance.fixtures.apicalls import server_message
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.scenario import Scenario
@@ -34,28 +33,6 @@ TEN_MIB_THEN_TICKS = (
 )
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 MIB = 1024 * 1024
-
-
-def pod_manifest(name: str, image: str, labels: dict[str, str] | None = None) -> str:
-    """The document's kubia-manual pod, with our image and a command that keeps it running."""
-    manifest: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, **({"labels": labels} if labels else {})},
-        "spec": {
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {
-                    "image": image,
-                    "imagePullPolicy": "IfNotPresent",
-                    "name": "kubia",
-                    "command": ["sleep", "3600"],
-                    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-                }
-            ],
-        },
-    }
-    return yaml.safe_dump(manifest)
 
 
 def shell_pod(name: str, image: str, script: str, **spec: object) -> client.V1Pod:
@@ -154,7 +131,7 @@ def test_create_refuses_existing_apply_updates_in_place(
     """ "create: if the resource already exists it reports an error and stops, meaning create cannot be used to
     update an existing resource's configuration"; "apply … compares the configuration in the YAML file with the
     existing resource and applies the difference … without manually deleting and recreating the resource\"."""
-    v1, v2 = (pod_manifest("kubia-manual", busybox_image, {"version": v}) for v in ("1", "2"))
+    v1, v2 = (manifests.kubia_manual("kubia-manual", busybox_image, {"version": v}) for v in ("1", "2"))
     kubectl("create", "-f", "-", "-n", namespace, input=v1)
     first = core.read_namespaced_pod("kubia-manual", namespace)
     again = kubectl("create", "-f", "-", "-n", namespace, input=v2, check=False)
@@ -162,7 +139,7 @@ def test_create_refuses_existing_apply_updates_in_place(
     applied = kubectl("apply", "-f", "-", "-n", namespace, input=v2, check=False)
     after_apply = core.read_namespaced_pod("kubia-manual", namespace)
     created_by_apply = kubectl(
-        "apply", "-f", "-", "-n", namespace, input=pod_manifest("kubia-applied", busybox_image), check=False
+        "apply", "-f", "-", "-n", namespace, input=manifests.kubia_manual("kubia-applied", busybox_image), check=False
     )
 
     def state(pod: client.V1Pod) -> dict[str, object]:

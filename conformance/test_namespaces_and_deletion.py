@@ -18,7 +18,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import access, cleanup, pods
+from k8s_doc_conformance.fixtures import access, cleanup, manifests, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
 from k8s_doc_conformance.fixtures.scenario import Scenario
@@ -145,14 +145,7 @@ def test_kubectl_lists_namespaces_defaults_to_default_and_takes_n(
     urls = [line for line in without_n.stderr.splitlines() if "/pods" in line and "GET" in line]
     if without_n.returncode == 0 and not urls:
         raise RuntimeError(f"`kubectl get pods -v=6` logged no request line to read: {without_n.stderr[-500:]}")
-    manifest = yaml.safe_dump(
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": f"k8sdc-dry-{uuid.uuid4().hex[:6]}"},
-            "spec": {"containers": [{"name": "main", "image": busybox_image, "command": ["sleep", "1"]}]},
-        }
-    )
+    manifest = manifests.minimal_pod(f"k8sdc-dry-{uuid.uuid4().hex[:6]}", busybox_image)
     dry = yaml.safe_load(kubectl("create", "-f", "-", "--dry-run=server", "-o", "yaml", input=manifest).stdout)
     with_n = kubectl("get", "pods", "-n", namespace, "-o", "name").stdout.split()
     observed = {
@@ -197,24 +190,8 @@ def test_namespaces_from_yaml_or_kubectl_create_namespace(
     via_cli = own_namespace(from_cli, prefix="k8sdc-cli-")
     found = {}
     for ns in (via_yaml, via_cli):
-        manifest = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "kubia-manual", "namespace": ns},
-            "spec": {
-                "terminationGracePeriodSeconds": 1,
-                "containers": [
-                    {
-                        "name": "kubia",
-                        "image": busybox_image,
-                        "imagePullPolicy": "IfNotPresent",
-                        "command": ["sleep", "3600"],
-                        "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-                    }
-                ],
-            },
-        }
-        kubectl("create", "-f", "-", input=yaml.safe_dump(manifest))  # no -n: the manifest names the namespace
+        manifest = manifests.kubia_manual("kubia-manual", busybox_image, namespace=ns)
+        kubectl("create", "-f", "-", input=manifest)  # no -n: the manifest names the namespace
         found[ns] = {
             "namespace phase": core.read_namespace(ns).status.phase,
             "kubectl get pods -n": kubectl("get", "pods", "-n", ns, "-o", "name").stdout.split(),
