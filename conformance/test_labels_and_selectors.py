@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures import nodes, pods
 from k8s_doc_conformance.fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.signatures import Kubectl
-from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 # The pods of the doc's selector examples (app=gem-account, app=gem-battle-blue, …), plus one without the app label.
 GEM_PODS: dict[str, dict[str, str]] = {
@@ -385,35 +384,14 @@ def test_node_selector_schedules_only_onto_labelled_nodes(
     """ "With the node selector added, this pod will only be scheduled onto nodes that have the gpu: "true" label."
     One schedulable node gets a run-unique gpu label; six pods selecting it all land there; once no node has the
     label, a new pod is not scheduled (FailedScheduling)."""
-    key = f"k8sdc.io/gpu-{uuid.uuid4().hex[:8]}"
     target = caps.schedulable_nodes[0]
-    selector = {key: "true"}
-    core.patch_node(target, {"metadata": {"labels": {key: "true"}}})
-    try:
-        names = [f"kubia-gpu-{i}" for i in range(6)]
-        for name in names:
-            core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, node_selector=selector))
-        placed = {
-            name: pods.wait_pod(core, namespace, name, scheduled, 60, "scheduled").spec.node_name for name in names
-        }
-    finally:
-        core.patch_node(target, {"metadata": {"labels": {key: None}}})
-    time.sleep(pods.SCHEDULER_CACHE_LAG)
+    with nodes.temporary_label(core, target, "gpu") as selector:
+        gpu_pods = [pods.sleeper(f"kubia-gpu-{i}", busybox_image, node_selector=selector) for i in range(6)]
+        placed = pods.placed(core, namespace, gpu_pods)
     core.create_namespaced_pod(namespace, pods.sleeper("kubia-gpu-none", busybox_image, node_selector=selector))
     unplaced = pods.wait_unschedulable(core, namespace, "kubia-gpu-none")
-    try:
-        events = wait_for(
-            lambda: (
-                core.list_namespaced_event(
-                    namespace, field_selector="involvedObject.name=kubia-gpu-none,reason=FailedScheduling"
-                ).items
-            ),
-            bool,
-            30,
-            "a FailedScheduling event",
-        )
-    except WaitTimeout:
-        events = []
+    events = pods.events_with_reason(core, namespace, "kubia-gpu-none", "FailedScheduling")
+    (key,) = selector
     evidence.observe(
         documented=f"every pod on {target} (the only node labelled {key}=true); none once no node has it",
         observed={

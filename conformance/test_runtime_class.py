@@ -342,24 +342,11 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
     """ "…RuntimeClass nodeSelector … ensure pods with this RuntimeClass are scheduled only onto nodes that support
     it." One node gets a run-unique label; five class pods all land there; without the label, a new pod stays
     Pending."""
-    label = f"k8sdc.io/rt-{uuid.uuid4().hex[:8]}"
     target = caps.schedulable_nodes[-1]  # type: ignore[attr-defined]
-    core.patch_node(target, {"metadata": {"labels": {label: "a"}}})
-    try:
-        rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector={label: "a"}))
-        for i in range(5):
-            core.create_namespaced_pod(
-                namespace, pods.sleeper(f"placed-{i}", busybox_image, runtime_class_name=rc.metadata.name)
-            )
-        placed = {
-            f"placed-{i}": pods.wait_pod(
-                core, namespace, f"placed-{i}", lambda p: bool(p.spec.node_name), 60, "scheduled"
-            ).spec.node_name
-            for i in range(5)
-        }
-    finally:
-        core.patch_node(target, {"metadata": {"labels": {label: None}}})
-    time.sleep(pods.SCHEDULER_CACHE_LAG)
+    with nodes.temporary_label(core, target, "rt", "a") as selector:
+        rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector=selector))
+        rc_pods = [pods.sleeper(f"placed-{i}", busybox_image, runtime_class_name=rc.metadata.name) for i in range(5)]
+        placed = pods.placed(core, namespace, rc_pods)
     core.create_namespaced_pod(namespace, pods.sleeper("unplaced", busybox_image, runtime_class_name=rc.metadata.name))
     unplaced = pods.wait_unschedulable(core, namespace, "unplaced")
     evidence.observe(
