@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kubernetes import client
 
 from k8s_doc_conformance.fixtures import pull_overlap as po
@@ -338,30 +337,6 @@ INVALID = {
 VALID = {"serializeImagePulls": True, "maxParallelImagePulls": 1}
 
 
-def restart_with(node_exec: NodeExec, node: str, original: str, values: dict[str, Any]) -> float:
-    """Write ``values`` over the original config and restart the kubelet; returns when (epoch seconds)."""
-    since = time.time() - 1
-    config = yaml.safe_load(original) | values
-    po.write_node_file(node_exec, node, po.KUBELET_CONFIG, yaml.safe_dump(config, sort_keys=False))
-    po.restart_kubelet(node_exec, node)
-    return since
-
-
-def refused(node_exec: NodeExec, node: str, since: float, message: str, wait: float = 30) -> dict[str, Any]:
-    """What the journal and systemd say once the kubelet logged ``message`` (or ``wait`` seconds passed): the
-    journal lines, and systemd's view twice, 3 s apart (a kubelet that exits is restarted every second)."""
-    deadline = time.monotonic() + wait
-    lines: list[str] = []
-    while time.monotonic() < deadline and not lines:
-        time.sleep(2)
-        lines = po.kubelet_journal(node_exec, node, since, message)
-    first = po.kubelet_unit(node_exec, node)
-    time.sleep(3)
-    second = po.kubelet_unit(node_exec, node)
-    restarts = int(second.get("NRestarts") or 0) - int(first.get("NRestarts") or 0)
-    return {"journal": [line[:400] for line in lines[:2]], "systemd": second, "restarts in 3 s": restarts}
-
-
 @pytest.mark.claim("IMG-PAR-MAX-VALIDATION")
 @pytest.mark.since("1.27", MAX_PARALLEL)
 @pytest.mark.needs("reconfigurable", "kubelet_independent_access")
@@ -377,36 +352,24 @@ def test_kubelet_refuses_an_invalid_max_parallel_image_pulls(
     maxParallelImagePulls to 2 or more, you must set serializeImagePulls to false. The kubelet fails to start with an
     invalid maxParallelImagePulls setting." On the reconfigurable node: 2 with serializeImagePulls true, then 0:
     the kubelet exits with the validation error and the node goes NotReady; 1 with serializeImagePulls true runs."""
-    node = reconfigurable_node.name
-    observed: dict[str, Any] = {}
-    phases: dict[str, float] = {}
-    with exclusive("reconfigurable-node"):
-        began = time.monotonic()
-
-        def phase(name: str) -> None:
-            phases[name] = round(time.monotonic() - began, 1)
-
-        original = node_exec(node, ["cat", po.KUBELET_CONFIG])
-        before = po.pull_settings(api_client, node)
-        try:
+    node, observed = reconfigurable_node.name, dict[str, Any]()
+    with exclusive("reconfigurable-node"), po.Stopwatch(evidence, "phases (s since the lock was taken)") as phase:
+        with po.kubelet_config_restored(core, api_client, node_exec, node) as original:
             for case, (values, message) in INVALID.items():
-                observed[case] = refused(node_exec, node, restart_with(node_exec, node, original, values), message)
+                observed[case] = po.refused(
+                    node_exec, node, po.restart_with(node_exec, node, original, values), message
+                )
                 phase(f"refused: {case}")
             observed["node NotReady after (s)"] = po.wait_not_ready(core, node, 120)
             phase("node NotReady")
-            restart_with(node_exec, node, original, VALID)
+            po.restart_with(node_exec, node, original, VALID)
             try:
                 po.wait_kubelet_back(core, api_client, node, VALID, timeout=90)
                 observed["valid setting in /configz, node Ready"] = True
             except po.WaitTimeout as exc:
                 observed["valid setting in /configz, node Ready"] = str(exc)[:300]
             phase("valid setting running, node Ready")
-        finally:
-            po.write_node_file(node_exec, node, po.KUBELET_CONFIG, original)
-            po.restart_kubelet(node_exec, node)
-            po.wait_kubelet_back(core, api_client, node, before)
-            phase("original config back, node Ready")
-            evidence.attach("phases (s since the lock was taken)", phases)
+        phase("original config back, node Ready")
     evidence.observe(
         documented={case: "kubelet exits with a validation error" for case in INVALID}
         | {"node": "NotReady", "maxParallelImagePulls 1 with serializeImagePulls true": "kubelet runs"},
