@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import nodes, pods
+from k8s_doc_conformance.fixtures import kubectl_get, nodes, pods
 from k8s_doc_conformance.fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.evidence import Evidence
@@ -260,18 +260,11 @@ def test_kubectl_adds_changes_removes_and_shows_labels(
         namespace, pods.held_pod(name, busybox_image, {"creation_method": "manual", "env": "prod"})
     )
 
-    def table(*args: str) -> dict[str, str]:
-        """The pod's row of ``kubectl get po``, column name -> value."""
-        lines = kubectl("get", "po", "-n", namespace, *args).stdout.splitlines()
-        header = lines[0].split()
-        row = next(line.split() for line in lines[1:] if line.split()[0] == name)
-        return dict(zip(header, row, strict=False))
-
     def labels() -> dict[str, str]:
         return dict(core.read_namespaced_pod(name, namespace).metadata.labels or {})
 
-    shown = table("--show-labels")
-    columns = table("-L", "creation_method,env")
+    shown = kubectl_get.row(kubectl, namespace, name, "--show-labels")
+    columns = kubectl_get.row(kubectl, namespace, name, "-L", "creation_method,env")
     steps: dict[str, dict[str, str]] = {}
     for step, args in (
         ("add tier=web", ["tier=web"]),
