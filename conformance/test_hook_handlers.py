@@ -28,9 +28,11 @@ from k8s_doc_conformance.fixtures.lifecycle import (
     exec_handler,
     feature_gate,
     first_at,
+    first_running,
     lifecycle,
     make_pod,
     on_term,
+    poststart_blocking_pod,
     shell,
     sleep_validation,
     start,
@@ -235,16 +237,6 @@ def test_sleep_handler_pauses_before_the_container_stops(
 
 
 # --------------------------------------------------------------------------- postStart blocks, failures, events
-
-
-def poststart_blocking_pod(rec: HookRecorder, image: str, hook_s: int) -> client.V1Pod:
-    hook = exec_handler(f"{rec.report('poststart-start')}; sleep {hook_s}; {rec.report('poststart-end')}")
-    main = shell("main", image, f"{rec.report('entrypoint')}; {IDLE}", lifecycle=lifecycle(post_start=hook))
-    return make_pod("blocked", [main])
-
-
-def first_running(tl: Timeline) -> float | None:
-    return next((epoch(e["at"]) for e in tl.of("pod", pod="blocked") if "=running" in e["state"]), None)
 
 
 @pytest.mark.claim("HOOK-POSTSTART-BLOCKS-RUNNING")

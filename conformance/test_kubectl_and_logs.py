@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from typing import cast
 
 import pytest
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
 from k8s_doc_conformance.fixtures import explain, kubectl_get, manifests, pod_logs, pods
-from k8s_doc_conformance.fixtures.apicalls import server_message
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.scenario import Scenario
 from k8s_doc_conformance.fixtures.signatures import Kubectl, NodeExec
@@ -33,30 +30,6 @@ TEN_MIB_THEN_TICKS = (
 )
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 MIB = 1024 * 1024
-
-
-def shell_pod(name: str, image: str, script: str, **spec: object) -> client.V1Pod:
-    return pods.command_pod(name, image, ["sh", "-c", script], **spec)
-
-
-def wait_logs(
-    core: client.CoreV1Api, namespace: str, name: str, done: Callable[[str], bool], what: str, container: str = "main"
-) -> str:
-    def read() -> str:
-        try:
-            return pods.logs(core, namespace, name, container=container)
-        except ApiException as exc:
-            if exc.status == 400:  # the container has not started yet
-                return ""
-            # the API server could not get the logs from the kubelet (debugging handlers off, …): the claim that
-            # logs can be viewed does not hold here, and the server's answer is the evidence
-            raise LogsRefused(f"pod {name}'s {container} logs refused: {exc.status} {server_message(exc)}") from exc
-
-    return wait_for(read, done, 60, f"pod {name}'s {container} logs {what}")
-
-
-class LogsRefused(AssertionError):
-    """The API server could not get a container's logs from its kubelet: ``kubectl logs`` does not work here."""
 
 
 @pytest.mark.claim("KCTL-STATUS-READONLY")
@@ -201,8 +174,8 @@ def test_kubectl_logs_shows_stdout_and_stderr_per_container(
     def speaker(name: str) -> str:
         return f"echo {name}-stdout; echo {name}-stderr >&2; sleep 3600"
 
-    core.create_namespaced_pod(namespace, shell_pod("single", busybox_image, speaker("single")))
-    multi = shell_pod("multi", busybox_image, speaker("web"))
+    core.create_namespaced_pod(namespace, pod_logs.shell_pod("single", busybox_image, speaker("single")))
+    multi = pod_logs.shell_pod("multi", busybox_image, speaker("web"))
     multi.spec.containers[0].name = "web"
     multi.spec.containers.append(
         client.V1Container(
@@ -212,9 +185,11 @@ def test_kubectl_logs_shows_stdout_and_stderr_per_container(
     core.create_namespaced_pod(namespace, multi)
     for name in ("single", "multi"):
         pods.wait_running(core, namespace, name)
-    wait_logs(core, namespace, "single", lambda t: "single-stderr" in t, "to show both lines")
+    pod_logs.wait_logs(core, namespace, "single", lambda t: "single-stderr" in t, "to show both lines")
     for container in ("web", "sidecar"):
-        wait_logs(core, namespace, "multi", lambda t: "-stderr" in t, "to show both lines", container=container)
+        pod_logs.wait_logs(
+            core, namespace, "multi", lambda t: "-stderr" in t, "to show both lines", container=container
+        )
     logs = {
         "kubectl logs single": kubectl("logs", "single", "-n", namespace).stdout.split(),
         "kubectl logs multi -cweb": kubectl("logs", "multi", "-cweb", "-n", namespace).stdout.split(),
@@ -236,7 +211,9 @@ def test_kubectl_logs_follow_streams_until_the_container_ends(scenario: Scenario
     ends: `logs -f`, started after its first line, streams every line and ends with it."""
     ticks = 'i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo "tick-$i"; sleep 0.5; done'
     scenario.start(scenario.pod("follow", ["sh", "-c", ticks]))
-    before = len(wait_logs(scenario.core, scenario.namespace, "follow", lambda t: "tick-1" in t, "to start").split())
+    before = len(
+        pod_logs.wait_logs(scenario.core, scenario.namespace, "follow", lambda t: "tick-1" in t, "to start").split()
+    )
     started = time.monotonic()
     followed = kubectl("logs", "-f", "follow", "-n", scenario.namespace, check=False)
     streamed = followed.stdout.split()
@@ -265,7 +242,7 @@ def test_kubectl_logs_tail_timestamps_and_previous(scenario: Scenario, kubectl: 
     restarter.spec.volumes = [client.V1Volume(name="d", empty_dir=client.V1EmptyDirVolumeSource())]
     restarter.spec.containers[0].volume_mounts = [client.V1VolumeMount(name="d", mount_path="/d")]
     scenario.create(restarter)
-    wait_logs(scenario.core, scenario.namespace, "restarter", lambda t: "instance-2 line-4" in t, "to restart")
+    pod_logs.wait_logs(scenario.core, scenario.namespace, "restarter", lambda t: "instance-2 line-4" in t, "to restart")
     runs = {o: kubectl("logs", o, "restarter", "-n", scenario.namespace, check=False) for o in OPTIONS}
     observed = {o: run.stdout.splitlines()[: 3 if o == "--timestamps" else None] for o, run in runs.items()}
     scenario.observe(
@@ -332,11 +309,13 @@ def test_deleted_pods_logs_are_gone(
 ) -> None:
     """ "When a pod is deleted, its logs are deleted with it, unless you set up centralized, cluster-wide logging."
     After the pod is deleted `kubectl logs` has nothing; a new pod of the same name shows only its own lines."""
-    core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo first-pod-line; sleep 3600"))
+    core.create_namespaced_pod(
+        namespace, pod_logs.shell_pod("logger", busybox_image, "echo first-pod-line; sleep 3600")
+    )
     pods.wait_running(core, namespace, "logger")
     try:
-        before = wait_logs(core, namespace, "logger", lambda t: "first-pod-line" in t, "to show the line")
-    except LogsRefused as refused:  # nothing to see go: the node's files are checked by the test below
+        before = pod_logs.wait_logs(core, namespace, "logger", lambda t: "first-pod-line" in t, "to show the line")
+    except pod_logs.LogsRefused as refused:  # nothing to see go: the node's files are checked by the test below
         evidence.observe(
             documented="the pod's logs, then none after deletion", observed={"before deletion": str(refused)}
         )
@@ -346,9 +325,11 @@ def test_deleted_pods_logs_are_gone(
     core.delete_namespaced_pod("logger", namespace)
     wait_for(lambda: [p.metadata.name for p in core.list_namespaced_pod(namespace).items], lambda n: not n, 60, "gone")
     after_delete = kubectl("logs", "logger", "-n", namespace, check=False)
-    core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo second-pod-line; sleep 3600"))
+    core.create_namespaced_pod(
+        namespace, pod_logs.shell_pod("logger", busybox_image, "echo second-pod-line; sleep 3600")
+    )
     pods.wait_running(core, namespace, "logger")
-    successor = wait_logs(core, namespace, "logger", lambda t: "second-pod-line" in t, "to show the line")
+    successor = pod_logs.wait_logs(core, namespace, "logger", lambda t: "second-pod-line" in t, "to show the line")
     observed = {
         "before deletion": before.split(),
         "kubectl logs after deletion": {"exit": after_delete.returncode, "stderr": after_delete.stderr.strip()[-300:]},
@@ -367,7 +348,7 @@ def test_deleted_pods_log_files_leave_the_node(
     """ "When a pod is deleted, its logs are deleted with it…" — on the node: the pod's log directory
     (/var/log/pods/<namespace>_<pod>_<uid>) is removed, within 120 s (the kubelet's garbage collection runs every
     minute)."""
-    core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo a-line; sleep 3600"))
+    core.create_namespaced_pod(namespace, pod_logs.shell_pod("logger", busybox_image, "echo a-line; sleep 3600"))
     pod = pods.wait_running(core, namespace, "logger")
     node, uid = pod.spec.node_name, pod.metadata.uid
     pattern = f"/var/log/pods/{namespace}_logger_{uid}"

@@ -12,33 +12,10 @@ from collections.abc import Callable
 import pytest
 from kubernetes import client
 
+from k8s_doc_conformance.fixtures import pod_network
 from k8s_doc_conformance.fixtures.apicalls import must_be_accepted
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.scenario import Scenario
-
-IP = "ip -o -4 addr show eth0 | awk '{print $4}' | cut -d/ -f1"
-GET = "printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} {port}"
-
-
-def http_server(token: str, port: int = 8080, seconds: int = 60, bind: str = "") -> str:
-    """busybox httpd serving ``token`` at / and the client's address at /cgi-bin/ip, for ``seconds``."""
-    return (
-        "mkdir -p /www/cgi-bin && "
-        f"echo {token} > /www/index.html && "
-        "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip && "
-        "chmod +x /www/cgi-bin/ip && "
-        f"(timeout {seconds} httpd -f -p {bind}{port} -h /www; exit 0)"
-    )
-
-
-def fetch(host: str, port: int, path: str = "/", tries: int = 30) -> str:
-    """Shell: GET ``path`` until it answers; prints the last line of the response (the body) and nothing else (a
-    Service's endpoints may take a while: a controller that batches EndpointSlice updates, nc refusing till then)."""
-    get = GET.format(path=path, host=host, port=port)
-    return (
-        f'for i in $(seq {tries}); do out=$({get} 2>/dev/null | tail -n1); [ -n "$out" ] && echo "$out" && break; '
-        "sleep 1; done"
-    )
 
 
 @pytest.mark.claim("POD-SHARED-NETWORK-NS")
@@ -47,8 +24,8 @@ def test_containers_share_ip_and_localhost(scenario: Scenario) -> None:
     space and talk over localhost."""
     token = uuid.uuid4().hex
     scripts = {
-        "server": f"{IP}; {http_server(token, bind='127.0.0.1:', seconds=20)}",
-        "client": f"{IP}; {fetch('127.0.0.1', 8080)}",
+        "server": f"{pod_network.IP}; {pod_network.http_server(token, bind='127.0.0.1:', seconds=20)}",
+        "client": f"{pod_network.IP}; {pod_network.fetch('127.0.0.1', 8080)}",
     }
     out = scenario.run(scenario.multi("net", scripts)).outputs
     server, client_ = out["server"].split(), out["client"].split()
@@ -147,8 +124,8 @@ def test_pods_reach_each_other_by_ip_without_nat(scenario: Scenario, caps: Capab
     other by pod IP, without NAT — the server sees the client's own pod IP."""
     first, second = caps.schedulable_nodes[:2]
     token = uuid.uuid4().hex
-    server = scenario.start(scenario.pod("server", ["sh", "-c", http_server(token)], node_name=first))
-    script = f"{IP}; {fetch(server.status.pod_ip, 8080, '/cgi-bin/ip')}"
+    server = scenario.start(scenario.pod("server", ["sh", "-c", pod_network.http_server(token)], node_name=first))
+    script = f"{pod_network.IP}; {pod_network.fetch(server.status.pod_ip, 8080, '/cgi-bin/ip')}"
     done = scenario.run(scenario.pod("client", ["sh", "-c", script], node_name=second))
     own_ip, raw = [*done.output.split(), "", ""][:2]
     seen_as = raw.strip("[]").removeprefix("::ffff:")  # httpd reports IPv4 clients as IPv4-mapped IPv6
@@ -166,8 +143,8 @@ def test_namespaces_do_not_isolate_pod_networking(scenario: Scenario, make_names
     policy a pod in one namespace reaches a pod in another."""
     other = scenario.in_namespace(make_namespace())
     token = uuid.uuid4().hex
-    server = other.start(other.pod("server", ["sh", "-c", http_server(token)]))
-    out = scenario.run(scenario.pod("client", ["sh", "-c", fetch(server.status.pod_ip, 8080)])).output
+    server = other.start(other.pod("server", ["sh", "-c", pod_network.http_server(token)]))
+    out = scenario.run(scenario.pod("client", ["sh", "-c", pod_network.fetch(server.status.pod_ip, 8080)])).output
     scenario.observe(documented="reachable across namespaces", observed=out.strip())
     assert out.strip() == token, f"a pod in {scenario.namespace} did not reach the pod in {other.namespace}: {out!r}"
 
@@ -177,14 +154,16 @@ def test_container_ports_are_informational_and_can_be_named(scenario: Scenario) 
     """ "在 pod 定义中指定端口纯粹是展示性的 … 可以给端口命名": declaring ports is informational (an undeclared port is
     still reachable), and a port can be named (a Service can target it by name)."""
     token = uuid.uuid4().hex
-    undeclared = scenario.pod("undeclared", ["sh", "-c", http_server(token)])
-    named = scenario.pod("named", ["sh", "-c", http_server(token)])
+    undeclared = scenario.pod("undeclared", ["sh", "-c", pod_network.http_server(token)])
+    named = scenario.pod("named", ["sh", "-c", pod_network.http_server(token)])
     named.metadata.labels = {"app": "named"}
     named.spec.containers[0].ports = [client.V1ContainerPort(name="web", container_port=8080)]
     service_ip = scenario.service("named", 80, target_port="web")
     ip = scenario.start(undeclared).status.pod_ip
     scenario.start(named)
-    out = scenario.run(scenario.pod("client", ["sh", "-c", f"{fetch(ip, 8080)}; {fetch(service_ip, 80)}"])).output
+    out = scenario.run(
+        scenario.pod("client", ["sh", "-c", f"{pod_network.fetch(ip, 8080)}; {pod_network.fetch(service_ip, 80)}"])
+    ).output
     scenario.observe(
         documented="undeclared port reachable; Service targetPort 'web' reaches the named port",
         observed={"answers": out.split()},
