@@ -305,17 +305,17 @@ def test_forced_shutdown_kills_and_removes_the_pause_container(
     follow = started(term.reporter_pod(name, [term.reporter_container("main", busybox_image, "ignore")], grace=3))
     pod = core.read_namespaced_pod(name, namespace)
     node, uid = pod.spec.node_name, pod.metadata.uid
-    before = runtime_view(node_exec, node, uid)
+    before = term.runtime_view(node_exec, node, uid)
     recorder = PodRecorder(core, namespace, name)
     t0 = term.delete(core, namespace, name)
     with suppress(WaitTimeout):
         recorder.wait_deleted(60)
-    at_removal = runtime_view(node_exec, node, uid)
+    at_removal = term.runtime_view(node_exec, node, uid)
     samples = [(term.rel(time.time(), t0), at_removal)]
     deadline = time.time() + 90
     while time.time() < deadline and samples[-1][1]:
         time.sleep(3)
-        samples.append((term.rel(time.time(), t0), runtime_view(node_exec, node, uid)))
+        samples.append((term.rel(time.time(), t0), term.runtime_view(node_exec, node, uid)))
     gone_at = samples[-1][0] if not samples[-1][1] else None
     evidence.attach("timeline (s after delete)", term.timeline(t0, follow.values(), recorder))
     evidence.observe(
@@ -334,21 +334,3 @@ def test_forced_shutdown_kills_and_removes_the_pause_container(
     assert not running, f"still running in containerd when the pod was removed: {running}"
     assert any(v["kind"] == "sandbox" for v in before.values()), f"no pause sandbox seen before the delete: {before}"
     assert gone_at is not None, f"the pod's sandbox/containers were not removed within 90 s: {samples[-1][1]}"
-
-
-def runtime_view(node_exec: Callable[[str, list[str]], str], node: str, uid: str) -> dict[str, dict[str, str]]:
-    """containerd's containers of a pod (by its UID): {id[:12]: {kind: sandbox|container, name, status}}."""
-    script = (
-        f"for id in $(ctr -n k8s.io containers ls -q 'labels.\"io.kubernetes.pod.uid\"=={uid}'); do "
-        'kind=$(ctr -n k8s.io containers info "$id" | grep -o \'"io.cri-containerd.kind": "[a-z]*"\' '
-        "| cut -d'\"' -f4); "
-        "st=$(ctr -n k8s.io tasks ls | awk -v id=\"$id\" '$1==id {print $3}'); "
-        'echo "$id ${kind:-?} ${st:-NO-TASK}"; done'
-    )
-    out = node_exec(node, ["sh", "-c", script])
-    view = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3:
-            view[parts[0][:12]] = {"kind": parts[1], "status": parts[2]}
-    return view
