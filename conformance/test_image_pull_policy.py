@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import capabilities, pods, pull_checks
+from k8s_doc_conformance.fixtures import capabilities, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.images.layers import busybox_layer, marker_layer
+from k8s_doc_conformance.fixtures.pull_checks import asked, brief, pulled_message, run, started_or_failed
 from k8s_doc_conformance.fixtures.registry.service import Registry
 
 
@@ -45,23 +46,23 @@ def test_if_not_present_pulls_only_a_missing_image(
     image = open_registry.image(f"{repo}:t")
     push.push_marker(open_registry, repo, "t", f"v1 {repo}")
     first_since = datetime.now(UTC)
-    _, first = pull_checks.run(core, namespace, pods.marker_pod("first", image, "IfNotPresent", node))
-    first_asked = pull_checks.asked(open_registry, repo, first_since)
+    _, first = run(core, namespace, pods.marker_pod("first", image, "IfNotPresent", node))
+    first_asked = asked(open_registry, repo, first_since)
     push.push_marker(open_registry, repo, "t", f"v2 {repo}")
     second_since = datetime.now(UTC)
-    _, second = pull_checks.run(core, namespace, pods.marker_pod("second", image, "IfNotPresent", node))
-    second_asked = pull_checks.asked(open_registry, repo, second_since)
-    message = pull_checks.pulled_message(core, namespace, "second")
+    _, second = run(core, namespace, pods.marker_pod("second", image, "IfNotPresent", node))
+    second_asked = asked(open_registry, repo, second_since)
+    message = pulled_message(core, namespace, "second")
     evidence.observe(
         documented={"first pod": "pulls", "second pod (image present)": "no registry request, runs the local v1"},
         observed={
-            "first pod": {"output": first, "requests": pull_checks.brief(first_asked)},
-            "second pod": {"output": second, "requests": pull_checks.brief(second_asked), "Pulled event": message},
+            "first pod": {"output": first, "requests": brief(first_asked)},
+            "second pod": {"output": second, "requests": brief(second_asked), "Pulled event": message},
         },
         node=node,
     )
-    assert first == "v1" and any(r.kind == "blob" for r in first_asked), (first, pull_checks.brief(first_asked))
-    assert second_asked == [], f"IfNotPresent asked the registry for a present image: {pull_checks.brief(second_asked)}"
+    assert first == "v1" and any(r.kind == "blob" for r in first_asked), (first, brief(first_asked))
+    assert second_asked == [], f"IfNotPresent asked the registry for a present image: {brief(second_asked)}"
     assert second == "v1", f"IfNotPresent ran {second!r}, not the image already on the node"
 
 
@@ -74,24 +75,24 @@ def test_always_resolves_the_tag_and_uses_a_cached_digest(
     否则，kubelet 就会使用解析后的摘要拉取镜像"."""
     image = open_registry.image(f"{repo}:t")
     v1 = push.push_marker(open_registry, repo, "t", f"v1 {repo}")
-    pull_checks.run(core, namespace, pods.marker_pod("first", image, "Always", node))
+    run(core, namespace, pods.marker_pod("first", image, "Always", node))
     cached_since = datetime.now(UTC)
-    cached, cached_out = pull_checks.run(core, namespace, pods.marker_pod("cached", image, "Always", node))
-    cached_asked = pull_checks.asked(open_registry, repo, cached_since)
+    cached, cached_out = run(core, namespace, pods.marker_pod("cached", image, "Always", node))
+    cached_asked = asked(open_registry, repo, cached_since)
     v2 = push.push_marker(open_registry, repo, "t", f"v2 {repo}")
     moved_since = datetime.now(UTC)
-    moved, moved_out = pull_checks.run(core, namespace, pods.marker_pod("moved", image, "Always", node))
-    moved_asked = pull_checks.asked(open_registry, repo, moved_since)
+    moved, moved_out = run(core, namespace, pods.marker_pod("moved", image, "Always", node))
+    moved_asked = asked(open_registry, repo, moved_since)
     observed = {
         "same digest": {
             "output": cached_out,
             "imageID": cached.status.container_statuses[0].image_id,
-            "requests": pull_checks.brief(cached_asked),
+            "requests": brief(cached_asked),
         },
         "tag moved": {
             "output": moved_out,
             "imageID": moved.status.container_statuses[0].image_id,
-            "requests": pull_checks.brief(moved_asked),
+            "requests": brief(moved_asked),
         },
     }
     evidence.observe(
@@ -104,17 +105,13 @@ def test_always_resolves_the_tag_and_uses_a_cached_digest(
         node=node,
     )
     assert any(r.kind == "manifest" and r.reference == "t" for r in cached_asked), (
-        f"Always did not resolve the tag at the registry: {pull_checks.brief(cached_asked)}"
+        f"Always did not resolve the tag at the registry: {brief(cached_asked)}"
     )
-    assert not [r for r in cached_asked if r.kind == "blob"], (
-        f"Always downloaded a cached image: {pull_checks.brief(cached_asked)}"
-    )
+    assert not [r for r in cached_asked if r.kind == "blob"], f"Always downloaded a cached image: {brief(cached_asked)}"
     assert cached_out == "v1" and v1 in observed["same digest"]["imageID"], observed["same digest"]
-    assert any(r.kind == "manifest" and r.reference == "t" for r in moved_asked), pull_checks.brief(moved_asked)
+    assert any(r.kind == "manifest" and r.reference == "t" for r in moved_asked), brief(moved_asked)
     assert moved_out == "v2" and v2 in observed["tag moved"]["imageID"], observed["tag moved"]
-    assert [r for r in moved_asked if r.kind == "blob"], (
-        f"the new digest was not pulled: {pull_checks.brief(moved_asked)}"
-    )
+    assert [r for r in moved_asked if r.kind == "blob"], f"the new digest was not pulled: {brief(moved_asked)}"
 
 
 @pytest.mark.waits(300)
@@ -137,9 +134,7 @@ def test_always_asks_the_registry_at_every_container_start(
 
     final = pods.wait_pod(core, namespace, "restarts", lambda p: restarts(p) >= 3, 300, "to restart 3 times")
     starts = restarts(final) + 1
-    resolutions = [
-        r for r in pull_checks.asked(open_registry, repo, since) if r.kind == "manifest" and r.reference == "t"
-    ]
+    resolutions = [r for r in asked(open_registry, repo, since) if r.kind == "manifest" and r.reference == "t"]
     evidence.observe(
         documented="one registry lookup per container start",
         observed={"container starts": starts, "tag resolutions": len(resolutions)},
@@ -166,28 +161,26 @@ def test_never_does_not_fetch(
     core.create_namespaced_pod(
         namespace, pods.marker_pod("absent", open_registry.image(f"{absent_repo}:v1"), "Never", node)
     )
-    absent = pods.wait_pod(core, namespace, "absent", pull_checks.started_or_failed, 120, "to start or fail")
-    absent_asked = pull_checks.asked(open_registry, absent_repo, since)
-    pull_checks.run(
-        core, namespace, pods.marker_pod("preload", open_registry.image(f"{present_repo}:v1"), "IfNotPresent", node)
-    )
+    absent = pods.wait_pod(core, namespace, "absent", started_or_failed, 120, "to start or fail")
+    absent_asked = asked(open_registry, absent_repo, since)
+    run(core, namespace, pods.marker_pod("preload", open_registry.image(f"{present_repo}:v1"), "IfNotPresent", node))
     present_since = datetime.now(UTC)
-    _, present_out = pull_checks.run(
+    _, present_out = run(
         core, namespace, pods.marker_pod("present", open_registry.image(f"{present_repo}:v1"), "Never", node)
     )
-    present_asked = pull_checks.asked(open_registry, present_repo, present_since)
+    present_asked = asked(open_registry, present_repo, present_since)
     state = absent.status.container_statuses[0].state
     reason = state.waiting.reason if state.waiting else absent.status.phase
     evidence.observe(
         documented={"absent": "startup fails, no fetch", "present": "runs, no fetch"},
         observed={
-            "absent": {"state": pods.describe(absent), "requests": pull_checks.brief(absent_asked)},
-            "present": {"output": present_out, "requests": pull_checks.brief(present_asked)},
+            "absent": {"state": pods.describe(absent), "requests": brief(absent_asked)},
+            "present": {"output": present_out, "requests": brief(present_asked)},
         },
         node=node,
     )
     assert absent_asked == [] and present_asked == [], (
-        f"Never fetched: absent {pull_checks.brief(absent_asked)}, present {pull_checks.brief(present_asked)}"
+        f"Never fetched: absent {brief(absent_asked)}, present {brief(present_asked)}"
     )
     assert reason == "ErrImageNeverPull", pods.describe(absent)
     assert present_out == "present"
@@ -212,13 +205,11 @@ def test_always_downloads_only_missing_layers(
     assert shared_blobs == set(layer_blobs["two"][:2]), layer_blobs  # same lower layers, same blobs
     own_blobs = {layer_blobs["two"][2], manifests["two"]["config"]["digest"]}
     one_since = datetime.now(UTC)
-    pull_checks.run(core, namespace, pods.marker_pod("one", open_registry.image(f"{repo}:one"), "Always", node))
-    one_blobs = {r.reference for r in pull_checks.asked(open_registry, repo, one_since) if r.kind == "blob"}
+    run(core, namespace, pods.marker_pod("one", open_registry.image(f"{repo}:one"), "Always", node))
+    one_blobs = {r.reference for r in asked(open_registry, repo, one_since) if r.kind == "blob"}
     two_since = datetime.now(UTC)
-    _, out = pull_checks.run(
-        core, namespace, pods.marker_pod("two", open_registry.image(f"{repo}:two"), "Always", node)
-    )
-    two_blobs = {r.reference for r in pull_checks.asked(open_registry, repo, two_since) if r.kind == "blob"}
+    _, out = run(core, namespace, pods.marker_pod("two", open_registry.image(f"{repo}:two"), "Always", node))
+    two_blobs = {r.reference for r in asked(open_registry, repo, two_since) if r.kind == "blob"}
     evidence.observe(
         documented="the second image's pull downloads no layer already on the node",
         observed={
@@ -242,7 +233,7 @@ def test_by_default_the_kubelet_pulls_each_image(
     the registry should be asked for each (a tagged image and a :latest one)."""
     for tag in ("v1", "latest"):
         push.push_marker(open_registry, repo, tag, f"{tag} {repo}")
-        pull_checks.run(
+        run(
             core,
             namespace,
             pods.marker_pod(f"preload-{tag}", open_registry.image(f"{repo}:{tag}"), "IfNotPresent", node),
@@ -251,15 +242,15 @@ def test_by_default_the_kubelet_pulls_each_image(
     contacted: dict[str, bool] = {}
     for tag in ("v1", "latest"):
         since = datetime.now(UTC)
-        done, _ = pull_checks.run(
+        done, _ = run(
             core, namespace, pods.marker_pod(f"default-{tag}", open_registry.image(f"{repo}:{tag}"), None, node)
         )
-        requests = pull_checks.asked(open_registry, repo, since)
+        requests = asked(open_registry, repo, since)
         contacted[tag] = any(r.kind == "manifest" for r in requests)
         observed[f":{tag}"] = {
             "stored imagePullPolicy": done.spec.containers[0].image_pull_policy,
             "registry asked": contacted[tag],
-            "requests": pull_checks.brief(requests),
+            "requests": brief(requests),
         }
     evidence.observe(documented={":v1": "registry asked", ":latest": "registry asked"}, observed=observed, node=node)
     assert all(contacted.values()), f"no pull attempt by default for {[t for t, c in contacted.items() if not c]}"
