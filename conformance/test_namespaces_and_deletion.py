@@ -7,7 +7,6 @@ label, all at once, or with their namespace.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from k8s_doc_conformance.fixtures import access, cleanup, manifests, pods
+from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
 from k8s_doc_conformance.fixtures.scenario import Scenario
@@ -26,19 +26,6 @@ from k8s_doc_conformance.fixtures.signatures import Kubectl
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 NamespaceMaker = Callable[..., str]
-
-
-def rejection(call: Callable[[], object]) -> tuple[int, str, str] | None:
-    """Run an API call; None when it was accepted, else (HTTP status, reason, message)."""
-    try:
-        call()
-    except ApiException as exc:
-        try:
-            body = json.loads(exc.body or "{}")
-        except ValueError:
-            body = {}
-        return exc.status, str(body.get("reason", exc.reason)), str(body.get("message", exc.reason))
-    return None
 
 
 def pod_names(core: client.CoreV1Api, namespace: str) -> list[str]:
@@ -124,7 +111,7 @@ def test_names_are_unique_only_within_a_namespace(
     assert created[first]["pod x uid"] != created[second]["pod x uid"]
     for kind, result in again.items():
         assert result is not None, f"a second {kind} named x was accepted in {first}"
-        assert result[0] == 409 and result[1] == "AlreadyExists", f"{kind}: {result}"
+        assert result.status == 409 and result.reason == "AlreadyExists", f"{kind}: {result}"
 
 
 @pytest.mark.claim("NS-LIST-DEFAULT-AND-FLAG")
@@ -237,14 +224,16 @@ def test_namespace_limits_compute_resources(
     status = core.read_namespaced_resource_quota("compute", namespace).status
     evidence.observe(
         documented="the namespace's CPU budget is enforced: 2 CPUs refused, 500m accepted, 600m more refused",
-        observed={case: "accepted" if r is None else f"{r[0]} {r[1]}: {r[2]}" for case, r in results.items()},
+        observed={
+            case: "accepted" if r is None else f"{r.status} {r.reason}: {r.message}" for case, r in results.items()
+        },
         quota={"hard": status.hard, "used": status.used},
     )
     assert results["500m"] is None, f"a pod within the quota was refused: {results['500m']}"
     for case in ("2 CPUs", "600m more"):
         result = results[case]
         assert result is not None, f"a pod asking for {case} was accepted past limits.cpu=1"
-        assert result[0] == 403 and "exceeded quota" in result[2], result
+        assert result.status == 403 and "exceeded quota" in result.message, result
 
 
 @pytest.mark.claim("NS-ACCESS-CONTROL")
