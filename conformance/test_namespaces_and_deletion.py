@@ -17,7 +17,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import access, cleanup, manifests, pods
+from k8s_doc_conformance.fixtures import access, cleanup, manifests, namespaces, pods
 from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
@@ -26,38 +26,6 @@ from k8s_doc_conformance.fixtures.signatures import Kubectl
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 NamespaceMaker = Callable[..., str]
-
-
-def pod_names(core: client.CoreV1Api, namespace: str) -> list[str]:
-    return sorted(p.metadata.name for p in core.list_namespaced_pod(namespace).items)
-
-
-def namespace_contents(core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str) -> dict[str, list[str]]:
-    """The names of the pods, Deployments, ReplicaSets, Services, Secrets and ConfigMaps in the namespace."""
-    return {
-        "pods": pod_names(core, namespace),
-        "deployments": [d.metadata.name for d in apps.list_namespaced_deployment(namespace).items],
-        "replicasets": [r.metadata.name for r in apps.list_namespaced_replica_set(namespace).items],
-        "services": [s.metadata.name for s in core.list_namespaced_service(namespace).items],
-        "secrets": [s.metadata.name for s in core.list_namespaced_secret(namespace).items],
-        "configmaps": [c.metadata.name for c in core.list_namespaced_config_map(namespace).items],
-    }
-
-
-def namespace_state(core: client.CoreV1Api, name: str) -> dict[str, object]:
-    """What is left of a namespace: its phase and conditions, and the pods still in it; {"gone": True} once 404."""
-    try:
-        ns = core.read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return {"gone": True, "pods": pod_names(core, name)}
-        raise
-    return {
-        "gone": False,
-        "phase": ns.status.phase,
-        "conditions": [f"{c.type}={c.status}: {c.message}" for c in ns.status.conditions or [] if c.status == "True"],
-        "pods": pod_names(core, name),
-    }
 
 
 @pytest.fixture
@@ -281,7 +249,7 @@ def test_kubectl_delete_pods_by_name(
     for name in ("one", "two", "three"):
         pods.wait_running(core, namespace, name)
     result = kubectl("delete", "po", "one", "two", "-n", namespace, "--timeout=90s")
-    left = pod_names(core, namespace)
+    left = namespaces.pod_names(core, namespace)
     evidence.attach("kubectl delete po one two", result.stdout + result.stderr)
     evidence.observe(documented=["three"], observed=left)
     assert left == ["three"], f"pods left after deleting one and two: {left}"
@@ -297,7 +265,7 @@ def test_kubectl_delete_pods_by_label(
     for name, pod_labels in labels.items():
         core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, labels=pod_labels))
     result = kubectl("delete", "po", "-l", "env=doomed", "-n", namespace, "--timeout=90s")
-    left = pod_names(core, namespace)
+    left = namespaces.pod_names(core, namespace)
     evidence.attach("kubectl delete po -l env=doomed", result.stdout + result.stderr)
     evidence.observe(documented=["c"], observed=left)
     assert left == ["c"], f"pods left after deleting env=doomed: {left}"
@@ -324,7 +292,9 @@ def test_kubectl_delete_namespace_deletes_its_pods(
     start = time.monotonic()
     result = kubectl("delete", "ns", ns, "--wait=false")
     try:
-        final = wait_for(lambda: namespace_state(core, ns), lambda s: bool(s["gone"]), 120, f"namespace {ns} gone")
+        final = wait_for(
+            lambda: namespaces.namespace_state(core, ns), lambda s: bool(s["gone"]), 120, f"namespace {ns} gone"
+        )
     except WaitTimeout as exc:
         final = cast(dict[str, object], exc.last)
     took = round(time.monotonic() - start, 1)
@@ -368,7 +338,7 @@ def test_kubectl_delete_all_spares_resources_outside_all(
     workload = ("pods", "deployments", "replicasets", "services")
     try:  # the Deployment's pods are removed by the garbage collector after its ReplicaSet goes
         left = wait_for(
-            lambda: namespace_contents(scenario.core, apps, scenario.namespace),
+            lambda: namespaces.namespace_contents(scenario.core, apps, scenario.namespace),
             lambda r: not any(r[k] for k in workload), 60, "the workload to be gone",
         )  # fmt: skip
     except WaitTimeout as exc:
