@@ -7,19 +7,19 @@ Observed with the suite's own registry: what ran, and which manifests the regist
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import capabilities, pods
+from k8s_doc_conformance.fixtures import capabilities, pods, pull_checks
 from k8s_doc_conformance.fixtures.apicalls import must_be_accepted
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.nodes import Node, tag_image, untag_image
-from k8s_doc_conformance.fixtures.registry import nodes, witness
+from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import Registry
 
 
@@ -174,42 +174,6 @@ def test_a_moved_tag_can_mix_versions(
 
 #: The documentation's example port; on the node it is forwarded (DNAT) to the registry's port 443.
 ALT_PORT = 10443
-PORT_RULE = "-p tcp -d {addr} --dport {port} -m comment --comment k8sdc-registry-port -j DNAT --to-destination :443"
-
-
-def ran_or_failed_to_pull(pod: client.V1Pod) -> bool:
-    return pod.status.phase in pods.TERMINAL or any(
-        f"waiting:{reason}" in pods.describe(pod) for reason in ("ErrImagePull", "ImagePullBackOff")
-    )
-
-
-def waiting_message(pod: client.V1Pod) -> str | None:
-    state = pod.status.container_statuses[0].state
-    return state.waiting.message if state.waiting else None
-
-
-@contextmanager
-def registry_on_port(node_exec: Callable[[str, list[str]], str], node: str, name: str, port: int) -> Iterator[str]:
-    """On ``node``, make registry ``name`` answer at ``name:port`` too: a DNAT of that port to 443 for each of the
-    name's addresses, and containerd's trust for ``name:port`` (certs.d). Yields ``name:port``; all removed after."""
-    host = f"{name}:{port}"
-    directory = f"{nodes.CERTS_D}/{host}"
-    rules = " ".join(
-        f"for a in $(getent {db} {name} | cut -d' ' -f1 | sort -u); do {tool} -t nat $1 OUTPUT "
-        + PORT_RULE.format(addr="$a", port=port)
-        + "; done;"
-        for db, tool in (("ahostsv4", "iptables"), ("ahostsv6", "ip6tables"))
-    )
-    setup = (
-        f"set -e; mkdir -p '{directory}'; cp {nodes.CERTS_D}/{name}/ca.crt '{directory}/ca.crt'; "
-        f"cat > '{directory}/hosts.toml' <<'K8SDC'\n{nodes.hosts_toml(host)}K8SDC\n{rules}"
-    )
-    teardown = f"rm -rf '{directory}'; {rules}"
-    node_exec(node, ["sh", "-c", setup, "sh", "-A"])
-    try:
-        yield host
-    finally:
-        node_exec(node, ["sh", "-c", teardown, "sh", "-D"])
 
 
 @pytest.mark.claim("IMG-NAME-REGISTRY-HOST-PORT")
@@ -236,18 +200,22 @@ def test_registry_host_and_port_in_the_name(
     forwarded = (
         nullcontext(with_port)
         if with_port
-        else registry_on_port(request.getfixturevalue("node_exec"), node, name, ALT_PORT)
+        else pull_checks.registry_on_port(request.getfixturevalue("node_exec"), node, name, ALT_PORT)
     )
     with exclusive(f"registry-port-{ALT_PORT}"), forwarded as host:
         since = datetime.now(UTC)
         image = f"{host}/{repo}:v1"
         core.create_namespaced_pod(namespace, pods.marker_pod("with-port", image, "IfNotPresent", node))
-        done = pods.wait_pod(core, namespace, "with-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
+        done = pods.wait_pod(
+            core, namespace, "with-port", pull_checks.ran_or_failed_to_pull, 120, "to run or fail to pull"
+        )
         out = pods.logs(core, namespace, "with-port") if done.status.phase in pods.TERMINAL else ""
         served = [r for r in witness.requests(open_registry, since) if r.repository == repo and r.kind == "manifest"]
         wrong = f"{name}:{ALT_PORT + 1}/{repo}:v1"
         core.create_namespaced_pod(namespace, pods.marker_pod("wrong-port", wrong, "IfNotPresent", node))
-        failed = pods.wait_pod(core, namespace, "wrong-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
+        failed = pods.wait_pod(
+            core, namespace, "wrong-port", pull_checks.ran_or_failed_to_pull, 120, "to run or fail to pull"
+        )
     status = done.status.container_statuses[0]
     evidence.observe(
         documented=f"pulled from the registry at {host}",
@@ -258,7 +226,7 @@ def test_registry_host_and_port_in_the_name(
                 f"{r.method} {r.reference} -> {r.status} (from {r.remote_ip})" for r in served
             ],
             f"port {ALT_PORT + 1}": pods.describe(failed),
-            f"port {ALT_PORT + 1} message": waiting_message(failed),
+            f"port {ALT_PORT + 1} message": pull_checks.waiting_message(failed),
         },
         node=node,
     )
