@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import capabilities, pods, pull_checks
+from k8s_doc_conformance.fixtures import capabilities, pods
 from k8s_doc_conformance.fixtures.apicalls import must_be_accepted
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.nodes import Node, tag_image, untag_image
+from k8s_doc_conformance.fixtures.pull_checks import ran_or_failed_to_pull, registry_on_port, waiting_message
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import Registry
 
@@ -200,22 +201,18 @@ def test_registry_host_and_port_in_the_name(
     forwarded = (
         nullcontext(with_port)
         if with_port
-        else pull_checks.registry_on_port(request.getfixturevalue("node_exec"), node, name, ALT_PORT)
+        else registry_on_port(request.getfixturevalue("node_exec"), node, name, ALT_PORT)
     )
     with exclusive(f"registry-port-{ALT_PORT}"), forwarded as host:
         since = datetime.now(UTC)
         image = f"{host}/{repo}:v1"
         core.create_namespaced_pod(namespace, pods.marker_pod("with-port", image, "IfNotPresent", node))
-        done = pods.wait_pod(
-            core, namespace, "with-port", pull_checks.ran_or_failed_to_pull, 120, "to run or fail to pull"
-        )
+        done = pods.wait_pod(core, namespace, "with-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
         out = pods.logs(core, namespace, "with-port") if done.status.phase in pods.TERMINAL else ""
         served = [r for r in witness.requests(open_registry, since) if r.repository == repo and r.kind == "manifest"]
         wrong = f"{name}:{ALT_PORT + 1}/{repo}:v1"
         core.create_namespaced_pod(namespace, pods.marker_pod("wrong-port", wrong, "IfNotPresent", node))
-        failed = pods.wait_pod(
-            core, namespace, "wrong-port", pull_checks.ran_or_failed_to_pull, 120, "to run or fail to pull"
-        )
+        failed = pods.wait_pod(core, namespace, "wrong-port", ran_or_failed_to_pull, 120, "to run or fail to pull")
     status = done.status.container_statuses[0]
     evidence.observe(
         documented=f"pulled from the registry at {host}",
@@ -226,7 +223,7 @@ def test_registry_host_and_port_in_the_name(
                 f"{r.method} {r.reference} -> {r.status} (from {r.remote_ip})" for r in served
             ],
             f"port {ALT_PORT + 1}": pods.describe(failed),
-            f"port {ALT_PORT + 1} message": pull_checks.waiting_message(failed),
+            f"port {ALT_PORT + 1} message": waiting_message(failed),
         },
         node=node,
     )
