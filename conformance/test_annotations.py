@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures import metadata_checks, pods
 from k8s_doc_conformance.fixtures.apicalls import (
     STRICT_VALIDATION,
     dry_run_configmap,
@@ -28,21 +28,6 @@ from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.signatures import Kubectl
 
 TOTAL_LIMIT = 256 * 1024  # "256KB", read as 256 KiB
-
-
-def annotated(core: client.CoreV1Api, namespace: str, annotations: dict[str, str]) -> tuple[int, str] | None:
-    """Dry-run create of a ConfigMap with these annotations: None when accepted (and stored unchanged), else
-    (HTTP status, message)."""
-    body = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="annotated", annotations=annotations))
-    stored: list[client.V1ConfigMap] = []
-    result = rejection(lambda: stored.append(core.create_namespaced_config_map(namespace, body, dry_run="All")))
-    if result is None and stored[0].metadata.annotations != annotations:
-        return 0, f"accepted but stored as {stored[0].metadata.annotations!r}"[:500]
-    return result
-
-
-def outcome(result: tuple[int, str] | None) -> str:
-    return "accepted" if result is None else f"rejected {result[0]}: {result[1]}"
 
 
 @pytest.mark.claim("ANN-NO-SELECTOR")
@@ -61,7 +46,9 @@ def test_there_is_no_annotation_selector(
         for selector in ("k8sdc.io/owner=alice", "k8sdc.io/owner")
     }
     by_field = {
-        selector: outcome(rejection(partial(core.list_namespaced_pod, namespace, field_selector=selector)))
+        selector: metadata_checks.outcome(
+            rejection(partial(core.list_namespaced_pod, namespace, field_selector=selector))
+        )
         for selector in ("metadata.annotations.k8sdc.io/owner=alice", "metadata.annotations['k8sdc.io/owner']=alice")
     }
     stored = core.read_namespaced_pod("annotated", namespace).metadata.annotations
@@ -156,8 +143,13 @@ def test_annotation_keys_are_unique_and_without_special_characters(
         **{f"'{c}'": f"my{c}key" for c in "@#$%&*!:=,;?+~\"'()[]{}<>|\\^`"},
     }
     accepted_keys = ["my-annotation", "my_annotation", "deployment.kubernetes.io/revision", "example.com/Owner.Name"]
-    observed_refused = {case: outcome(annotated(core, namespace, {key: "v"})) for case, key in refused_keys.items()}
-    observed_accepted = {key: outcome(annotated(core, namespace, {key: "v"})) for key in accepted_keys}
+    observed_refused = {
+        case: metadata_checks.outcome(metadata_checks.annotated(core, namespace, {key: "v"}))
+        for case, key in refused_keys.items()
+    }
+    observed_accepted = {
+        key: metadata_checks.outcome(metadata_checks.annotated(core, namespace, {key: "v"})) for key in accepted_keys
+    }
     manifest = key_twice_configmap("annotations", "my-annotation", "one", "two")
     default = dry_run_configmap(api_client, namespace, manifest)
     stored = default[1].get("metadata", {}).get("annotations") if default[0] == 201 else None
@@ -208,8 +200,14 @@ def test_annotation_values_are_any_string_without_newlines(
         "empty": "",
     }
     with_newlines = {"\\n": "line one\nline two", "\\r\\n": "line one\r\nline two", "trailing \\n": "value\n"}
-    accepted = {case: outcome(annotated(core, namespace, {"k8sdc.io/note": v})) for case, v in any_strings.items()}
-    newline = {case: outcome(annotated(core, namespace, {"k8sdc.io/note": v})) for case, v in with_newlines.items()}
+    accepted = {
+        case: metadata_checks.outcome(metadata_checks.annotated(core, namespace, {"k8sdc.io/note": v}))
+        for case, v in any_strings.items()
+    }
+    newline = {
+        case: metadata_checks.outcome(metadata_checks.annotated(core, namespace, {"k8sdc.io/note": v}))
+        for case, v in with_newlines.items()
+    }
     evidence.observe(
         documented={
             "any string": {case: "accepted" for case in any_strings},
@@ -237,7 +235,10 @@ def test_annotation_size_is_limited_to_256kb(core: client.CoreV1Api, namespace: 
             True,
         ),
     }
-    observed = {case: outcome(annotated(core, namespace, anns)) for case, (anns, _) in cases.items()}
+    observed = {
+        case: metadata_checks.outcome(metadata_checks.annotated(core, namespace, anns))
+        for case, (anns, _) in cases.items()
+    }
     documented = {case: "accepted" if ok else "rejected" for case, (_, ok) in cases.items()}
     sizes = {case: sum(len(k) + len(v) for k, v in anns.items()) for case, (anns, _) in cases.items()}
     evidence.observe(documented=documented, observed=observed, bytes_of_keys_and_values=sizes)

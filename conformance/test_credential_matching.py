@@ -19,24 +19,22 @@ from kubernetes import client
 
 from k8s_doc_conformance.fixtures import credential_matrix as cm
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
-from k8s_doc_conformance.fixtures.credential_matrix import Entry, Row
+from k8s_doc_conformance.fixtures.credential_matrix import (
+    ALL,
+    OLD,
+    Entry,
+    K,
+    M,
+    Row,
+    alice,
+    check_rows,
+    fallback_keys,
+    grammar_row,
+    says,
+)
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 from k8s_doc_conformance.fixtures.signatures import NodeExec
-
-M = "my-registry.test"
-K = "kubernetes.test"
-OLD = ("000", "002")  # the grammar block and the `*my-registry.io/images` example
-ALL = ("000", "001", "002")
-
-
-def says(docs: Sequence[str], sent: bool) -> dict[str, bool]:
-    return dict.fromkeys(docs, sent)
-
-
-def alice(pattern: str) -> tuple[Entry, ...]:
-    return (Entry(pattern, "alice"),)
-
 
 #: ``run_rows(rows) -> results``: every row's secret and pod created in the test's namespace, the outcomes and the
 #: registry's witness read, the rows attached as evidence.
@@ -76,21 +74,6 @@ def run_rows(
         return results
 
     return run
-
-
-def check_rows(claim: str, results: Sequence[cm.RowResult], evidence: Evidence) -> None:
-    """Record documented vs observed per row, then assert every documented statement, one line per disagreement."""
-    asserted = [r for r in results if r.row.documented]
-    evidence.observe(
-        documented={
-            r.row.name: {d: "sent" if s else "not sent" for d, s in r.row.documented.items()} for r in asserted
-        },
-        observed={r.row.name: r.observed() for r in results},
-        holds={r.row.name: r.holds() for r in results},
-    )
-    wrong = [r for r in asserted if r.disagreements()]
-    summary = "; ".join(r.summary() for r in wrong)
-    assert not wrong, f"{claim}: {len(wrong)} of {len(asserted)} rows disagree: {summary}"
 
 
 PATH_PREFIX_ROWS = (
@@ -227,10 +210,6 @@ def test_example_of_000_and_002(run_rows: RowRunner, evidence: Evidence) -> None
     check_rows("GLOB-EXAMPLE-000", results, evidence)
 
 
-def grammar_row(name: str, pattern: str, sent: bool, note: str) -> Row:
-    return Row(name, alice(pattern), f"{M}/{{p}}/app", says(OLD, sent), note=note)
-
-
 SYNTAX_ROWS = (
     grammar_row("star-label", "*.test", True, "'*' matches any sequence of non-separator characters"),
     grammar_row("star-part", "my-*.test", True, "'*' inside a label"),
@@ -289,13 +268,6 @@ def test_ports_in_auths_keys(run_rows: RowRunner, evidence: Evidence) -> None:
 
 
 FALLBACK_IMAGE = f"{M}/{{p}}/images/subpath/my-image"
-
-
-def fallback_keys(images_good: bool, subpath_good: bool) -> tuple[Entry, ...]:
-    return (
-        Entry(f"{M}/{{p}}/images", "alice", images_good),
-        Entry(f"{M}/{{p}}/images/subpath", "bob", subpath_good),
-    )
 
 
 FALLBACK_ROWS = (

@@ -7,7 +7,6 @@ API, as in test_lifecycle_hooks.py.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from kubernetes import client
@@ -28,6 +27,7 @@ from k8s_doc_conformance.fixtures.lifecycle import (
     lifecycle,
     make_pod,
     on_term,
+    restart_trial,
     shell,
     start,
     timings,
@@ -36,7 +36,6 @@ from k8s_doc_conformance.fixtures.lifecycle import (
 from k8s_doc_conformance.fixtures.nodes import Reconfigurable
 from k8s_doc_conformance.fixtures.signatures import Exclusive, Kubectl, NodeExec
 from k8s_doc_conformance.fixtures.termination import KUBELET_MIN_GRACE, rel
-from k8s_doc_conformance.fixtures.waits import WaitTimeout
 
 # --------------------------------------------------------------------------- preStop and the grace period
 
@@ -276,62 +275,3 @@ def test_kubelet_restart_during_poststart_delivery(
     assert all(d >= s for d, s in zip(deliveries, starts, strict=True)), (
         f"a started container got no delivery: {observed}"
     )
-
-
-def restart_trial(
-    core: client.CoreV1Api,
-    namespace: str,
-    image: str,
-    rec: HookRecorder,
-    node_exec: NodeExec,
-    node: Reconfigurable,
-    name: str,
-    hold: int,
-) -> dict[str, Any]:
-    """One trial: postStart held in flight, kubelet restarted, then the counts."""
-    main = shell(
-        "main",
-        image,
-        f"{rec.report('started-' + name)}; {IDLE}",
-        lifecycle=lifecycle(post_start=rec.http_get(name, hold=hold)),
-    )
-    created = time.time()
-    core.create_namespaced_pod(namespace, node.pin(make_pod(name, [main], grace=1)))
-    delivered = rec.within(name, kind="hold-start", timeout=60)
-    if not delivered:  # no delivery at all: nothing to interrupt, the counts say it
-        return {"pod": name, "deliveries": 0, "container starts": len(rec.records("started-" + name)), "after": "-"}
-    first = delivered[0]
-    before = pods.describe(core.read_namespaced_pod(name, namespace))
-    restart_at = time.time()
-    node_exec(node.name, ["sh", "-c", "systemctl reset-failed kubelet 2>/dev/null; systemctl restart kubelet"])
-    restarted = time.time()
-    nodes.wait_ready(core, node.name)
-    try:
-        after_pod = pods.wait_pod(
-            core,
-            namespace,
-            name,
-            lambda p: any(cs.state.running or cs.state.terminated for cs in p.status.container_statuses or []),
-            60,
-            "to run",
-        )
-    except WaitTimeout as exc:
-        after_pod = exc.last
-    running = time.time()
-    time.sleep(max(0.0, first.at + hold + 2 - time.time()))  # a resend, or the held request's end, shows by now
-    after_pod = core.read_namespaced_pod(name, namespace)
-    cs = after_pod.status.container_statuses[0]
-    held = rec.records(name)
-    return {
-        "pod": name,
-        "hold started (s before the restart)": round(restart_at - first.at, 2),
-        "state during the hold": before,
-        "after": pods.describe(after_pod),
-        "deliveries": len([r for r in held if r.kind == "hold-start"]),
-        "delivery times (s after the restart)": [rel(r.at, restart_at) for r in held if r.kind == "hold-start"],
-        "container starts": len(rec.records("started-" + name)),
-        "restartCount": cs.restart_count,
-        "phases (s after creation)": timings(
-            created, hold_start=first.at, restart_begin=restart_at, restart_end=restarted, running=running
-        ),
-    }

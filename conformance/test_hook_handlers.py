@@ -10,7 +10,6 @@ import re
 import time
 import uuid
 from contextlib import suppress
-from functools import partial
 from typing import cast
 
 import pytest
@@ -27,11 +26,15 @@ from k8s_doc_conformance.fixtures.lifecycle import (
     event_summary,
     events_of,
     exec_handler,
+    feature_gate,
     first_at,
+    first_running,
     lifecycle,
     make_pod,
     on_term,
+    poststart_blocking_pod,
     shell,
+    sleep_validation,
     start,
     timings,
     wait_events,
@@ -199,11 +202,7 @@ def test_sleep_handler_pauses_before_the_container_stops(
     under 30 s, counted until the containers have stopped (the kubelet may take longer to remove the pod object
     from the API on a busy node: that is recorded, not judged). The gate's stage and the API's validation are
     recorded."""
-    metrics = kubectl("get", "--raw", "/metrics", check=False).stdout
-    gate = re.findall(
-        r'kubernetes_feature_enabled\{name="PodLifecycleSleepAction(?:AllowZero)?",stage="(\w*)"\} (\d)', metrics
-    )
-    gate_lines = [x for x in metrics.splitlines() if 'name="PodLifecycleSleepAction' in x]
+    gate, gate_lines = feature_gate(kubectl, "PodLifecycleSleepAction")
     seconds, grace = 5, 30
     hook = client.V1LifecycleHandler(sleep=client.V1SleepAction(seconds=seconds))
     main = client.V1Container(name="main", image=shellless_image, lifecycle=lifecycle(pre_stop=hook))
@@ -216,22 +215,7 @@ def test_sleep_handler_pauses_before_the_container_stops(
     )
     pods.wait_running(core, namespace, "sleeper")
     removal = delete_and_watch(core, namespace, "sleeper")
-    validation = {}
-    for secs in (-1, 0, grace, grace + 1):
-        probe_pod = make_pod(
-            f"v{secs + 1}",
-            [
-                shell(
-                    "main",
-                    busybox_image,
-                    IDLE,
-                    lifecycle=lifecycle(pre_stop=client.V1LifecycleHandler(sleep=client.V1SleepAction(seconds=secs))),
-                )
-            ],
-            grace=grace,
-        )
-        result = rejection(partial(core.create_namespaced_pod, namespace, probe_pod, dry_run="All"))
-        validation[f"seconds={secs}"] = "accepted" if result is None else f"{result[0]} {result[1][:160]}"
+    validation = sleep_validation(core, namespace, busybox_image, (-1, 0, grace, grace + 1), grace)
     took = removal.stopped_after()
     observed = {
         "containers stopped (s after delete)": took,
@@ -253,16 +237,6 @@ def test_sleep_handler_pauses_before_the_container_stops(
 
 
 # --------------------------------------------------------------------------- postStart blocks, failures, events
-
-
-def poststart_blocking_pod(rec: HookRecorder, image: str, hook_s: int) -> client.V1Pod:
-    hook = exec_handler(f"{rec.report('poststart-start')}; sleep {hook_s}; {rec.report('poststart-end')}")
-    main = shell("main", image, f"{rec.report('entrypoint')}; {IDLE}", lifecycle=lifecycle(post_start=hook))
-    return make_pod("blocked", [main])
-
-
-def first_running(tl: Timeline) -> float | None:
-    return next((epoch(e["at"]) for e in tl.of("pod", pod="blocked") if "=running" in e["state"]), None)
 
 
 @pytest.mark.claim("HOOK-POSTSTART-BLOCKS-RUNNING")

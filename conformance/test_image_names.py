@@ -7,8 +7,8 @@ Observed with the suite's own registry: what ran, and which manifests the regist
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +19,8 @@ from k8s_doc_conformance.fixtures.apicalls import must_be_accepted
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.nodes import Node, tag_image, untag_image
-from k8s_doc_conformance.fixtures.registry import nodes, witness
+from k8s_doc_conformance.fixtures.pull_checks import ran_or_failed_to_pull, registry_on_port, waiting_message
+from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import Registry
 
 
@@ -174,42 +175,6 @@ def test_a_moved_tag_can_mix_versions(
 
 #: The documentation's example port; on the node it is forwarded (DNAT) to the registry's port 443.
 ALT_PORT = 10443
-PORT_RULE = "-p tcp -d {addr} --dport {port} -m comment --comment k8sdc-registry-port -j DNAT --to-destination :443"
-
-
-def ran_or_failed_to_pull(pod: client.V1Pod) -> bool:
-    return pod.status.phase in pods.TERMINAL or any(
-        f"waiting:{reason}" in pods.describe(pod) for reason in ("ErrImagePull", "ImagePullBackOff")
-    )
-
-
-def waiting_message(pod: client.V1Pod) -> str | None:
-    state = pod.status.container_statuses[0].state
-    return state.waiting.message if state.waiting else None
-
-
-@contextmanager
-def registry_on_port(node_exec: Callable[[str, list[str]], str], node: str, name: str, port: int) -> Iterator[str]:
-    """On ``node``, make registry ``name`` answer at ``name:port`` too: a DNAT of that port to 443 for each of the
-    name's addresses, and containerd's trust for ``name:port`` (certs.d). Yields ``name:port``; all removed after."""
-    host = f"{name}:{port}"
-    directory = f"{nodes.CERTS_D}/{host}"
-    rules = " ".join(
-        f"for a in $(getent {db} {name} | cut -d' ' -f1 | sort -u); do {tool} -t nat $1 OUTPUT "
-        + PORT_RULE.format(addr="$a", port=port)
-        + "; done;"
-        for db, tool in (("ahostsv4", "iptables"), ("ahostsv6", "ip6tables"))
-    )
-    setup = (
-        f"set -e; mkdir -p '{directory}'; cp {nodes.CERTS_D}/{name}/ca.crt '{directory}/ca.crt'; "
-        f"cat > '{directory}/hosts.toml' <<'K8SDC'\n{nodes.hosts_toml(host)}K8SDC\n{rules}"
-    )
-    teardown = f"rm -rf '{directory}'; {rules}"
-    node_exec(node, ["sh", "-c", setup, "sh", "-A"])
-    try:
-        yield host
-    finally:
-        node_exec(node, ["sh", "-c", teardown, "sh", "-D"])
 
 
 @pytest.mark.claim("IMG-NAME-REGISTRY-HOST-PORT")

@@ -16,69 +16,13 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures import backoff, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import Registry, RegistrySet
 from k8s_doc_conformance.fixtures.timeline import Timeline
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
-
-PULL_FAILED = {"ErrImagePull", "ImagePullBackOff"}
-#: Requests closer together than this belong to one pull attempt (a resolve is one HEAD, a retry comes >= 10 s later).
-SAME_ATTEMPT = 3.0
-#: The documented limit, and how far above it a gap may lie: the kubelet re-syncs a failing pod every 10-15 s
-#: (pod worker back-off with jitter), so an attempt comes up to one such period after its back-off expired.
-CAP = 300.0
-SYNC_SLACK = 30.0
-#: Witness polls of the long scenario: it mostly waits, so it reads the registry log rarely.
-SLOW_POLL = 60.0
-
-
-def missing_image(open_registry: Registry, run_id: str, what: str) -> tuple[str, str]:
-    """(repository, image) of a tag that the registry does not have, in a repository of this test alone."""
-    repo = f"{run_id}/{what}-{uuid.uuid4().hex[:8]}"
-    return repo, open_registry.image(f"{repo}:missing")
-
-
-def waiting_pod(name: str, image: str) -> client.V1Pod:
-    return pods.command_pod(name, image, ["/bin/sh", "-c", "true"])
-
-
-def attempts(open_registry: Registry, repo: str, since: datetime) -> list[datetime]:
-    """Start times of the pull attempts for ``repo`` since ``since`` (manifest requests, grouped)."""
-    starts = sorted(
-        r.start for r in witness.requests(open_registry, since) if r.repository == repo and r.kind == "manifest"
-    )
-    grouped: list[datetime] = []
-    last: datetime | None = None
-    for start in starts:
-        if last is None or (start - last).total_seconds() > SAME_ATTEMPT:
-            grouped.append(start)
-        last = start
-    return grouped
-
-
-def schedule(times: list[datetime]) -> list[dict[str, object]]:
-    """Each attempt: its time, seconds since the first, and the gap since the previous one."""
-    return [
-        {
-            "attempt": i + 1,
-            "at": t.isoformat(),
-            "t": round((t - times[0]).total_seconds(), 1),
-            "gap": round((t - times[i - 1]).total_seconds(), 1) if i else None,
-        }
-        for i, t in enumerate(times)
-    ]
-
-
-def decided(pod: client.V1Pod) -> bool:
-    """The pod ran to its end, or a container is in ImagePullBackOff."""
-    return pod.status.phase in pods.TERMINAL or "waiting:ImagePullBackOff" in pods.describe(pod)
-
-
-def gaps_of(times: list[datetime]) -> list[float]:
-    return [round((b - a).total_seconds(), 1) for a, b in itertools.pairwise(times)]
 
 
 @pytest.mark.slow
@@ -90,25 +34,25 @@ def test_back_off_delay_stops_growing_at_300_seconds(
     """ "Kubernetes 会增加每次尝试之间的延迟，直到达到编译限制，即 300 秒（5 分钟）。" With the kubelet's defaults
     (10 s, doubling) the gaps are 10, 20, 40, 80, 160, then 300 (not 320) and 300 again (not 640): eight attempts,
     about 16 minutes. The scenario mostly sleeps (one witness read a minute) and holds no lock."""
-    repo, image = missing_image(open_registry, run_id, "bo-cap")
+    repo, image = backoff.missing_image(open_registry, run_id, "bo-cap")
     since, started = datetime.now(UTC), time.monotonic()
-    core.create_namespaced_pod(namespace, waiting_pod("capped", image))
+    core.create_namespaced_pod(namespace, backoff.waiting_pod("capped", image))
     wanted, deadline = 8, time.monotonic() + 21 * 60  # capped: the 8th comes by ~16.5 min; uncapped: after ~21 min
-    seen = attempts(open_registry, repo, since)
+    seen = backoff.attempts(open_registry, repo, since)
     while len(seen) < wanted and time.monotonic() < deadline:
-        time.sleep(SLOW_POLL)
-        seen = attempts(open_registry, repo, since)
-    gaps = gaps_of(seen)
-    evidence.attach("pull attempt schedule (registry witness)", schedule(seen))
+        time.sleep(backoff.SLOW_POLL)
+        seen = backoff.attempts(open_registry, repo, since)
+    gaps = backoff.gaps_of(seen)
+    evidence.attach("pull attempt schedule (registry witness)", backoff.schedule(seen))
     evidence.observe(
-        documented=f"gaps grow until {CAP:.0f} s, then stay there (never clearly above it)",
+        documented=f"gaps grow until {backoff.CAP:.0f} s, then stay there (never clearly above it)",
         observed={"gaps (s)": gaps, "attempts": len(seen), "watched (s)": round(time.monotonic() - started)},
         repository=repo,
     )
     assert len(seen) >= wanted, f"only {len(seen)} pull attempts in 21 min (a 300 s cap gives {wanted}): gaps {gaps}"
-    assert max(gaps) <= CAP + SYNC_SLACK, f"a back-off gap above {CAP:.0f} s: {gaps}"
-    capped = [g for g in gaps if g >= CAP - 10]
-    assert len(capped) >= 2, f"the delay never settled at {CAP:.0f} s: gaps {gaps}"
+    assert max(gaps) <= backoff.CAP + backoff.SYNC_SLACK, f"a back-off gap above {backoff.CAP:.0f} s: {gaps}"
+    capped = [g for g in gaps if g >= backoff.CAP - 10]
+    assert len(capped) >= 2, f"the delay never settled at {backoff.CAP:.0f} s: gaps {gaps}"
     first = gaps.index(capped[0])
     growing = gaps[: first + 1]
     assert all(b > a for a, b in itertools.pairwise(growing)), f"no growth up to the cap: {gaps}"
@@ -120,15 +64,19 @@ def test_unpullable_image_waits_in_image_pull_back_off(
 ) -> None:
     """ "当 kubelet 使用容器运行时创建 Pod 时，容器可能因为 ImagePullBackOff 导致状态为 Waiting" — and the kubelet
     keeps trying: the container waits (ErrImagePull, then ImagePullBackOff) and the registry sees repeated pulls."""
-    repo, image = missing_image(open_registry, run_id, "bo-wait")
+    repo, image = backoff.missing_image(open_registry, run_id, "bo-wait")
     since = datetime.now(UTC)
     with Timeline(core, namespace) as tl:
-        core.create_namespaced_pod(namespace, waiting_pod("waiting", image))
+        core.create_namespaced_pod(namespace, backoff.waiting_pod("waiting", image))
         with contextlib.suppress(WaitTimeout):  # asserted below, from the timeline
             pods.wait_waiting_reason(core, namespace, "waiting", {"ImagePullBackOff"}, 120)
         try:
             seen = wait_for(
-                lambda: attempts(open_registry, repo, since), lambda a: len(a) >= 3, 90, "three pull attempts", 2
+                lambda: backoff.attempts(open_registry, repo, since),
+                lambda a: len(a) >= 3,
+                90,
+                "three pull attempts",
+                2,
             )
         except WaitTimeout as exc:
             seen = list(exc.last)  # type: ignore[call-overload]
@@ -137,7 +85,7 @@ def test_unpullable_image_waits_in_image_pull_back_off(
     evidence.attach("timeline", tl.entries)
     evidence.observe(
         documented="Waiting with ImagePullBackOff; the kubelet keeps trying",
-        observed={"states": reasons, "pull attempts": schedule(seen), "phase": pod.status.phase},
+        observed={"states": reasons, "pull attempts": backoff.schedule(seen), "phase": pod.status.phase},
     )
     assert pod.status.phase == "Pending", pods.describe(pod)
     assert any("waiting:ImagePullBackOff" in s for s in reasons), reasons
@@ -151,17 +99,17 @@ def test_retries_come_with_an_increasing_delay(
 ) -> None:
     """ "BackOff 部分表示 Kubernetes 将继续尝试拉取镜像，并增加回退延迟。"
     Five attempts: each gap longer than the last."""
-    repo, image = missing_image(open_registry, run_id, "bo-grow")
+    repo, image = backoff.missing_image(open_registry, run_id, "bo-grow")
     since = datetime.now(UTC)
-    core.create_namespaced_pod(namespace, waiting_pod("growing", image))
+    core.create_namespaced_pod(namespace, backoff.waiting_pod("growing", image))
     try:
         seen = wait_for(
-            lambda: attempts(open_registry, repo, since), lambda a: len(a) >= 5, 330, "five pull attempts", 5
+            lambda: backoff.attempts(open_registry, repo, since), lambda a: len(a) >= 5, 330, "five pull attempts", 5
         )
     except WaitTimeout as exc:
         seen = list(exc.last)  # type: ignore[call-overload]
-    gaps = gaps_of(seen)
-    evidence.attach("pull attempt schedule (registry witness)", schedule(seen))
+    gaps = backoff.gaps_of(seen)
+    evidence.attach("pull attempt schedule (registry witness)", backoff.schedule(seen))
     evidence.observe(documented="each delay longer than the one before", observed={"gaps (s)": gaps})
     assert len(seen) >= 5, f"only {len(seen)} attempts in 330 s: gaps {gaps}"
     assert all(b > a for a, b in itertools.pairwise(gaps)), f"the delay did not grow: {gaps}"
@@ -178,10 +126,10 @@ def test_an_invalid_image_name_backs_off(
     invalid = open_registry.image(f"{repo}/Not_A_Valid:Name")
     nonexistent = open_registry.image(f"{repo}/no-such-image:v1")
     with Timeline(core, namespace) as tl:
-        core.create_namespaced_pod(namespace, waiting_pod("invalid", invalid))
-        core.create_namespaced_pod(namespace, waiting_pod("nonexistent", nonexistent))
+        core.create_namespaced_pod(namespace, backoff.waiting_pod("invalid", invalid))
+        core.create_namespaced_pod(namespace, backoff.waiting_pod("nonexistent", nonexistent))
         pods.wait_waiting_reason(core, namespace, "nonexistent", {"ImagePullBackOff"}, 120)
-        first = pods.wait_waiting_reason(core, namespace, "invalid", {"InvalidImageName", *PULL_FAILED}, 120)
+        first = pods.wait_waiting_reason(core, namespace, "invalid", {"InvalidImageName", *backoff.PULL_FAILED}, 120)
         time.sleep(25)  # long enough for a back-off cycle (10 s) to show
         last = core.read_namespaced_pod("invalid", namespace)
     states = {name: [e["state"] for e in tl.of("pod", pod=name)] for name in ("invalid", "nonexistent")}
@@ -208,10 +156,10 @@ def test_a_private_image_without_pull_secret_backs_off(
     alice = ("alice", reg.users["alice"])
     push.push_marker(reg, repo, "v1", "private", auth=alice)
     since = datetime.now(UTC)
-    pod = waiting_pod("private", reg.image(f"{repo}:v1"))
+    pod = backoff.waiting_pod("private", reg.image(f"{repo}:v1"))
     pod.spec.containers[0].image_pull_policy = "Always"
     core.create_namespaced_pod(namespace, pod)
-    final = pods.wait_pod(core, namespace, "private", decided, 120, "to run or back off")
+    final = pods.wait_pod(core, namespace, "private", backoff.decided, 120, "to run or back off")
     events = core.list_namespaced_event(namespace, field_selector="involvedObject.name=private").items
     failed = [e.message for e in events if e.reason == "Failed"]
     statuses = [  # the kubelet's pulls only: the push just before can fall inside the window (seen on v1.23: 201)

@@ -20,9 +20,8 @@ from k8s_doc_conformance.fixtures import capabilities, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.images.layers import busybox_layer, marker_layer
-from k8s_doc_conformance.fixtures.registry import witness
+from k8s_doc_conformance.fixtures.pull_checks import asked, brief, pulled_message, run, started_or_failed
 from k8s_doc_conformance.fixtures.registry.service import Registry
-from k8s_doc_conformance.fixtures.waits import wait_for
 
 
 @pytest.fixture
@@ -36,42 +35,6 @@ def repo(run_id: str, request: pytest.FixtureRequest) -> str:
     """A repository of this test alone."""
     slug = re.sub("[^a-z0-9]+", "-", request.node.name[5:25]).strip("-")
     return f"{run_id}/pol-{slug}-{uuid.uuid4().hex[:6]}"
-
-
-def run(core: client.CoreV1Api, namespace: str, pod: client.V1Pod) -> tuple[client.V1Pod, str]:
-    """Run the pod to completion; returns it and the first word of its output (the marker :func:`pushed` set)."""
-    done, out = pods.run_to_completion(core, namespace, pod, timeout=180)
-    assert done.status.phase == "Succeeded", f"{pod.metadata.name}: {pods.describe(done)}"
-    return done, (out.split() or [""])[0]
-
-
-def asked(open_registry: Registry, repo: str, since: datetime) -> list[witness.RegistryRequest]:
-    """What the registry was asked about ``repo`` since ``since``."""
-    return [r for r in witness.requests(open_registry, since) if r.repository == repo]
-
-
-def brief(requests: list[witness.RegistryRequest]) -> list[str]:
-    return [f"{r.method} {r.kind} {r.reference} -> {r.status}" for r in requests]
-
-
-def started_or_failed(pod: client.V1Pod) -> bool:
-    """The pod ran to its end, or its container waits for a reason other than ContainerCreating."""
-    return pod.status.phase in pods.TERMINAL or any(
-        cs.state.waiting and cs.state.waiting.reason not in (None, "ContainerCreating")
-        for cs in pod.status.container_statuses or []
-    )
-
-
-def pulled_message(core: client.CoreV1Api, namespace: str, name: str) -> str:
-    """The message of the pod's Pulled event (events may lag a little behind the pod)."""
-    events = wait_for(
-        lambda: core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items,
-        lambda evs: any(e.reason == "Pulled" for e in evs),
-        30,
-        f"Pulled event of {name}",
-        1,
-    )
-    return str(next(e.message for e in events if e.reason == "Pulled"))
 
 
 @pytest.mark.claim("IMG-POL-IFNOTPRESENT")

@@ -15,42 +15,17 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import admission, capabilities, pods
+from k8s_doc_conformance.fixtures import admission, capabilities, pods, pull_checks
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 
-DIGEST = "sha256:" + "0" * 64
-
-
-def policy_of(core: client.CoreV1Api, namespace: str, image: str, policy: str | None = None) -> str:
-    """The imagePullPolicy the API server stores for a pod with ``image`` (dry run)."""
-    container = client.V1Container(name="main", image=image, image_pull_policy=policy)
-    pod = client.V1Pod(metadata=client.V1ObjectMeta(name="defaulted"), spec=client.V1PodSpec(containers=[container]))
-    return str(core.create_namespaced_pod(namespace, pod, dry_run="All").spec.containers[0].image_pull_policy)
-
-
-def template(image: str) -> client.V1PodTemplateSpec:
-    return client.V1PodTemplateSpec(
-        metadata=client.V1ObjectMeta(labels={"app": "defaults"}),
-        spec=client.V1PodSpec(containers=[client.V1Container(name="main", image=image)]),
-    )
-
-
-def deployment(name: str, image: str) -> client.V1Deployment:
-    return client.V1Deployment(
-        metadata=client.V1ObjectMeta(name=name),
-        spec=client.V1DeploymentSpec(
-            replicas=0, selector=client.V1LabelSelector(match_labels={"app": "defaults"}), template=template(image)
-        ),
-    )
-
 
 @pytest.mark.claim("IMG-DEF-LATEST-ALWAYS")
 def test_latest_tag_defaults_to_always(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
     """ "如果你省略了 imagePullPolicy 字段，并且容器镜像的标签是 :latest，imagePullPolicy 会自动设置为 Always。\""""
-    stored = policy_of(core, namespace, "k8sdc.test/busybox:latest")
+    stored = pull_checks.policy_of(core, namespace, "k8sdc.test/busybox:latest")
     evidence.observe(documented="Always", observed=stored)
     assert stored == "Always"
 
@@ -58,7 +33,7 @@ def test_latest_tag_defaults_to_always(core: client.CoreV1Api, namespace: str, e
 @pytest.mark.claim("IMG-DEF-NOTAG-ALWAYS")
 def test_no_tag_defaults_to_always(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
     """ "如果你省略了 imagePullPolicy 字段，并且没有指定容器镜像的标签，imagePullPolicy 会自动设置为 Always。\""""
-    stored = policy_of(core, namespace, "k8sdc.test/busybox")
+    stored = pull_checks.policy_of(core, namespace, "k8sdc.test/busybox")
     evidence.observe(documented="Always", observed=stored)
     assert stored == "Always"
 
@@ -67,7 +42,7 @@ def test_no_tag_defaults_to_always(core: client.CoreV1Api, namespace: str, evide
 def test_other_tag_defaults_to_if_not_present(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
     """ "如果你省略了 imagePullPolicy 字段，并且你为容器镜像指定了摘要（或不是 :latest 的标签），
     imagePullPolicy 会自动设置为 IfNotPresent。\""""
-    stored = policy_of(core, namespace, "k8sdc.test/busybox:1.36")
+    stored = pull_checks.policy_of(core, namespace, "k8sdc.test/busybox:1.36")
     evidence.observe(documented="IfNotPresent", observed=stored)
     assert stored == "IfNotPresent"
 
@@ -77,11 +52,11 @@ def test_digest_defaults_to_if_not_present(core: client.CoreV1Api, namespace: st
     """001: a digest (without a :latest tag) defaults to IfNotPresent. Also recorded: ``:latest@digest`` and
     ``:1.36@digest``."""
     observed = {
-        ref: policy_of(core, namespace, f"k8sdc.test/busybox{ref}")
-        for ref in (f"@{DIGEST}", f":latest@{DIGEST}", f":1.36@{DIGEST}")
+        ref: pull_checks.policy_of(core, namespace, f"k8sdc.test/busybox{ref}")
+        for ref in (f"@{pull_checks.DIGEST}", f":latest@{pull_checks.DIGEST}", f":1.36@{pull_checks.DIGEST}")
     }
-    evidence.observe(documented={f"@{DIGEST}": "IfNotPresent"}, observed=observed)
-    assert observed[f"@{DIGEST}"] == "IfNotPresent", observed
+    evidence.observe(documented={f"@{pull_checks.DIGEST}": "IfNotPresent"}, observed=observed)
+    assert observed[f"@{pull_checks.DIGEST}"] == "IfNotPresent", observed
 
 
 @pytest.mark.claim("IMG-DEF-004-EMPTY-ALWAYS")
@@ -89,7 +64,7 @@ def test_empty_policy_is_set_to_always(core: client.CoreV1Api, namespace: str, e
     """004: "Quando imagePullPolicy é definido sem um valor específico, ele também é definido como Always."
     Checked for a tagged image (and recorded for :latest)."""
     observed = {
-        image: policy_of(core, namespace, image, "")
+        image: pull_checks.policy_of(core, namespace, image, "")
         for image in ("k8sdc.test/busybox:1.36", "k8sdc.test/busybox:latest")
     }
     evidence.observe(documented="Always", observed=observed)
@@ -104,7 +79,7 @@ def test_first_created_workloads_default_to_if_not_present(
     容器的拉取策略会被默认设置为 IfNotPresent。" Checked for a tagged image and for :latest."""
     apps = client.AppsV1Api(api_client)
     observed = {
-        image: apps.create_namespaced_deployment(namespace, deployment("d", image), dry_run="All")
+        image: apps.create_namespaced_deployment(namespace, pull_checks.deployment("d", image), dry_run="All")
         .spec.template.spec.containers[0]
         .image_pull_policy
         for image in ("k8sdc.test/busybox:1.36", "k8sdc.test/busybox:latest")
@@ -120,17 +95,19 @@ def test_defaulting_applies_to_workload_templates(
     """Defaulting happens when an object is submitted, for Pods and for the Pod templates of workloads."""
     apps, batch = client.AppsV1Api(api_client), client.BatchV1Api(api_client)
     sel = client.V1LabelSelector(match_labels={"app": "defaults"})
-    job_template = template("k8sdc.test/busybox:1.36")
+    job_template = pull_checks.template("k8sdc.test/busybox:1.36")
     job_template.spec.restart_policy = "Never"
     makers: dict[str, Callable[[], object]] = {
         "Deployment": lambda: apps.create_namespaced_deployment(
-            namespace, deployment("d", "k8sdc.test/busybox:1.36"), dry_run="All"
+            namespace, pull_checks.deployment("d", "k8sdc.test/busybox:1.36"), dry_run="All"
         ),
         "StatefulSet": lambda: apps.create_namespaced_stateful_set(
             namespace,
             client.V1StatefulSet(
                 metadata=client.V1ObjectMeta(name="s"),
-                spec=client.V1StatefulSetSpec(selector=sel, service_name="s", template=template("k8sdc.test/busybox")),
+                spec=client.V1StatefulSetSpec(
+                    selector=sel, service_name="s", template=pull_checks.template("k8sdc.test/busybox")
+                ),
             ),
             dry_run="All",
         ),
@@ -138,7 +115,7 @@ def test_defaulting_applies_to_workload_templates(
             namespace,
             client.V1DaemonSet(
                 metadata=client.V1ObjectMeta(name="ds"),
-                spec=client.V1DaemonSetSpec(selector=sel, template=template("k8sdc.test/busybox:latest")),
+                spec=client.V1DaemonSetSpec(selector=sel, template=pull_checks.template("k8sdc.test/busybox:latest")),
             ),
             dry_run="All",
         ),
@@ -161,7 +138,7 @@ def test_policy_is_not_recomputed_when_the_tag_changes(
     """The policy is set when the object is first created; changing the tag later does not recompute it
     (checked with a strategic-merge patch, as ``kubectl set image`` does; a full replace is recorded too)."""
     apps = client.AppsV1Api(api_client)
-    apps.create_namespaced_deployment(namespace, deployment("patched", "k8sdc.test/busybox:1.36"))
+    apps.create_namespaced_deployment(namespace, pull_checks.deployment("patched", "k8sdc.test/busybox:1.36"))
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "main", "image": "k8sdc.test/busybox:latest"}]}}}}
     patched = apps.patch_namespaced_deployment("patched", namespace, patch).spec.template.spec.containers[0]
     for _ in range(5):  # the deployment controller updates the object too: re-read on a conflict

@@ -13,62 +13,21 @@ Nodes: the serial worker (label k8sdc.io/pull-mode=serial, kubelet defaults), th
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kubernetes import client
 
 from k8s_doc_conformance.fixtures import pull_overlap as po
 from k8s_doc_conformance.fixtures.evidence import Evidence
-from k8s_doc_conformance.fixtures.nodes import Reconfigurable, schedulable
+from k8s_doc_conformance.fixtures.nodes import Reconfigurable
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 from k8s_doc_conformance.fixtures.signatures import Exclusive, NodeExec
 
-PULL_MODE = "k8sdc.io/pull-mode"
-NODE_ROLE = "k8sdc.io/node-role"
 MAX_PARALLEL = "the kubelet's maxParallelImagePulls setting"
-
-
-def nodes_labelled(core: client.CoreV1Api, selector: str, reconfigurable: bool = False) -> list[str]:
-    """Names of the nodes matching ``selector``; the reconfigurable node only when asked for."""
-    found = core.list_node(label_selector=selector).items
-    return sorted(
-        n.metadata.name
-        for n in found
-        if ((n.metadata.labels or {}).get(NODE_ROLE) == "reconfigurable") == reconfigurable
-    )
-
-
-def pull_mode_nodes(core: client.CoreV1Api, api_client: client.ApiClient, mode: str) -> list[str]:
-    """Schedulable nodes whose kubelet pulls ``mode`` (serial: serializeImagePulls true, the default; parallel:
-    false), as their running configuration says (/configz); on the suite's cluster the node labelled so."""
-    names = nodes_labelled(core, f"{PULL_MODE}={mode}")
-    if names:
-        return names
-    serial = mode == "serial"
-    return [
-        node
-        for node in sorted(n.metadata.name for n in core.list_node().items if schedulable(n))
-        if (po.pull_settings(api_client, node)["serializeImagePulls"] is not False) == serial
-    ]
-
-
-def pull_mode_node(core: client.CoreV1Api, api_client: client.ApiClient, mode: str) -> str:
-    found = pull_mode_nodes(core, api_client, mode)
-    if not found:
-        serial = str(mode == "serial").lower()
-        pytest.skip(f"no schedulable node pulls images {mode}ly (kubelet serializeImagePulls: {serial})")
-    return found[0]
-
-
-def parallel_two(config: dict[str, Any]) -> None:
-    config["serializeImagePulls"] = False
-    config["maxParallelImagePulls"] = 2
 
 
 @pytest.fixture
@@ -78,7 +37,7 @@ def parallel_node(
     """A node whose kubelet pulls in parallel: on the suite's cluster the node configured so (serializeImagePulls:
     false, maxParallelImagePulls: 2); on another cluster a node already configured so, else, with --node-access, the
     reconfigurable node set the same way for the test (and put back)."""
-    found = pull_mode_nodes(core, api_client, "parallel")
+    found = po.pull_mode_nodes(core, api_client, "parallel")
     if found:
         yield found[0]
         return
@@ -87,34 +46,9 @@ def parallel_node(
         pytest.skip(f"no schedulable node pulls images in parallel (serializeImagePulls: false); {reason}")
     node = request.getfixturevalue("reconfigurable_node").name
     node_exec = request.getfixturevalue("node_exec")
-    with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, parallel_two):
+    with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, po.parallel_two):
         po.wait_kubelet_back(core, api_client, node, {"serializeImagePulls": False, "maxParallelImagePulls": 2})
         yield node
-
-
-def measure(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    exclusive: Exclusive,
-    pod_list: Sequence[client.V1Pod],
-    references: Sequence[str],
-    expected_windows: int,
-    evidence: Evidence,
-    rate: str = po.RATE,
-) -> list[po.PullWindow]:
-    """Run the pods together with the registry slowed; attach the registry's windows and the kubelet's events."""
-    since = datetime.now(UTC) - timedelta(seconds=1)
-    with po.slow_pulls(exclusive, registries.open, rate=rate):
-        began = time.monotonic()
-        po.run_together(core, namespace, pod_list)
-        elapsed = time.monotonic() - began
-    nodes = {p.spec.node_name for p in pod_list}
-    windows = po.pull_windows(registries.open, since, references, nodes, expected_windows)
-    evidence.attach("pull intervals (registry)", [w.chart() for w in windows])
-    evidence.attach("kubelet Pulled events", po.kubelet_pulls(core, namespace, references))
-    evidence.attach("pods created to all finished (s)", {"seconds": round(elapsed, 1), "rate": rate})
-    return windows
 
 
 @pytest.mark.claim("IMG-PAR-SERIAL-DEFAULT")
@@ -131,11 +65,11 @@ def test_serial_kubelet_pulls_one_image_at_a_time(
     """ "By default, the kubelet pulls images serially … sends only one image pull request to the image service at
     a time. Other image pull requests have to wait." Two pods with different images, created together on the node
     with kubelet defaults: the registry serves the second image only after the first."""
-    node = pull_mode_node(core, api_client, "serial")
+    node = po.pull_mode_node(core, api_client, "serial")
     settings = po.pull_settings(api_client, node)
     images = po.push_unique(push_image, tmp_path, ["a", "b"])
     pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-    windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
+    windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
     found = po.summary(windows)
     evidence.observe(
         documented={"serializeImagePulls": True, "max concurrent pulls": 1},
@@ -163,7 +97,7 @@ def test_two_serial_nodes_pull_the_same_image_at_once(
 ) -> None:
     """ "Even when you use serialized image pulls, two different nodes can pull the same image in parallel." The
     same image on the two serial nodes (the serial worker and the reconfigurable node at its defaults), at once."""
-    first, second = pull_mode_node(core, api_client, "serial"), reconfigurable_node.name
+    first, second = po.pull_mode_node(core, api_client, "serial"), reconfigurable_node.name
     images = po.push_unique(push_image, tmp_path, ["same"])
     ref = images["same"]
     with exclusive("reconfigurable-node"):
@@ -171,7 +105,7 @@ def test_two_serial_nodes_pull_the_same_image_at_once(
         pod_list = [po.puller_pod(f"on-{i}", n, {"main": ref}) for i, n in enumerate((first, second))]
         # two kubelets start their pods' pulls up to several seconds apart on a busy host: slower pulls (~11 s
         # alone at 3 mbit) keep the first one going until the second has started
-        windows = measure(core, namespace, registries, exclusive, pod_list, [ref], 2, evidence, rate="3mbit")
+        windows = po.measure(core, namespace, registries, exclusive, pod_list, [ref], 2, evidence, rate="3mbit")
     found = po.summary(windows)
     evidence.observe(
         documented={"serial nodes": 2, "max concurrent pulls of the image": 2},
@@ -205,7 +139,7 @@ def test_parallel_kubelet_pulls_images_at_once(
         pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
     images = po.push_unique(push_image, tmp_path, ["a", "b"])
     pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-    windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
+    windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
     found = po.summary(windows)
     evidence.observe(documented={"max concurrent pulls": 2}, observed={"node": node, **settings, **found})
     assert found["max concurrent pulls"] == 2, (
@@ -236,7 +170,7 @@ def test_one_pod_never_pulls_its_images_in_parallel(
     images = po.push_unique(push_image, tmp_path, ["init", "app1", "app2", "other"])
     one = po.puller_pod("one", node, {"app1": images["app1"], "app2": images["app2"]}, init={"init": images["init"]})
     other = po.puller_pod("other", node, {"main": images["other"]})
-    windows = measure(core, namespace, registries, exclusive, [one, other], list(images.values()), 4, evidence)
+    windows = po.measure(core, namespace, registries, exclusive, [one, other], list(images.values()), 4, evidence)
     own = [w for w in windows if w.image != po.short(images["other"])]
     found = {"same pod": po.summary(own), "both pods": po.summary(windows)}
     evidence.observe(
@@ -274,7 +208,7 @@ def test_max_parallel_image_pulls_caps_concurrent_pulls(
         pytest.skip(f"{node} needs serializeImagePulls false and maxParallelImagePulls >= 2 ({settings})")
     images = po.push_unique(push_image, tmp_path, [f"p{i}" for i in range(limit + 1)])
     pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-    windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), limit + 1, evidence)
+    windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), limit + 1, evidence)
     found = po.summary(windows)
     last = windows[-1]
     waited_for_one = any(w.end <= last.start + timedelta(seconds=po.MIN_OVERLAP) for w in windows[:-1])
@@ -286,11 +220,6 @@ def test_max_parallel_image_pulls_caps_concurrent_pulls(
         f"maxParallelImagePulls {limit}: {found['max concurrent pulls']} pulls at once on {node}"
     )
     assert waited_for_one, f"pull {limit + 1} started before any of the first {limit} ended"
-
-
-def without_limit(config: dict[str, Any]) -> None:
-    config["serializeImagePulls"] = False
-    config.pop("maxParallelImagePulls", None)
 
 
 @pytest.mark.claim("IMG-PAR-MAX-UNLIMITED-DEFAULT")
@@ -312,11 +241,11 @@ def test_parallel_pulls_are_unlimited_by_default(
     maxParallelImagePulls: four pods with different images pull all four at once."""
     node = reconfigurable_node.name
     images = po.push_unique(push_image, tmp_path, ["u1", "u2", "u3", "u4"])
-    with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, without_limit):
+    with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, po.without_limit):
         po.wait_kubelet_back(core, api_client, node, {"serializeImagePulls": False, "maxParallelImagePulls": None})
         settings = po.pull_settings(api_client, node)
         pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-        windows = measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 4, evidence)
+        windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 4, evidence)
     found = po.summary(windows)
     evidence.observe(documented={"max concurrent pulls": 4}, observed={"node": node, **settings, **found})
     assert found["max concurrent pulls"] == 4, (
@@ -338,30 +267,6 @@ INVALID = {
 VALID = {"serializeImagePulls": True, "maxParallelImagePulls": 1}
 
 
-def restart_with(node_exec: NodeExec, node: str, original: str, values: dict[str, Any]) -> float:
-    """Write ``values`` over the original config and restart the kubelet; returns when (epoch seconds)."""
-    since = time.time() - 1
-    config = yaml.safe_load(original) | values
-    po.write_node_file(node_exec, node, po.KUBELET_CONFIG, yaml.safe_dump(config, sort_keys=False))
-    po.restart_kubelet(node_exec, node)
-    return since
-
-
-def refused(node_exec: NodeExec, node: str, since: float, message: str, wait: float = 30) -> dict[str, Any]:
-    """What the journal and systemd say once the kubelet logged ``message`` (or ``wait`` seconds passed): the
-    journal lines, and systemd's view twice, 3 s apart (a kubelet that exits is restarted every second)."""
-    deadline = time.monotonic() + wait
-    lines: list[str] = []
-    while time.monotonic() < deadline and not lines:
-        time.sleep(2)
-        lines = po.kubelet_journal(node_exec, node, since, message)
-    first = po.kubelet_unit(node_exec, node)
-    time.sleep(3)
-    second = po.kubelet_unit(node_exec, node)
-    restarts = int(second.get("NRestarts") or 0) - int(first.get("NRestarts") or 0)
-    return {"journal": [line[:400] for line in lines[:2]], "systemd": second, "restarts in 3 s": restarts}
-
-
 @pytest.mark.claim("IMG-PAR-MAX-VALIDATION")
 @pytest.mark.since("1.27", MAX_PARALLEL)
 @pytest.mark.needs("reconfigurable", "kubelet_independent_access")
@@ -377,36 +282,24 @@ def test_kubelet_refuses_an_invalid_max_parallel_image_pulls(
     maxParallelImagePulls to 2 or more, you must set serializeImagePulls to false. The kubelet fails to start with an
     invalid maxParallelImagePulls setting." On the reconfigurable node: 2 with serializeImagePulls true, then 0:
     the kubelet exits with the validation error and the node goes NotReady; 1 with serializeImagePulls true runs."""
-    node = reconfigurable_node.name
-    observed: dict[str, Any] = {}
-    phases: dict[str, float] = {}
-    with exclusive("reconfigurable-node"):
-        began = time.monotonic()
-
-        def phase(name: str) -> None:
-            phases[name] = round(time.monotonic() - began, 1)
-
-        original = node_exec(node, ["cat", po.KUBELET_CONFIG])
-        before = po.pull_settings(api_client, node)
-        try:
+    node, observed = reconfigurable_node.name, dict[str, Any]()
+    with exclusive("reconfigurable-node"), po.Stopwatch(evidence, "phases (s since the lock was taken)") as phase:
+        with po.kubelet_config_restored(core, api_client, node_exec, node) as original:
             for case, (values, message) in INVALID.items():
-                observed[case] = refused(node_exec, node, restart_with(node_exec, node, original, values), message)
+                observed[case] = po.refused(
+                    node_exec, node, po.restart_with(node_exec, node, original, values), message
+                )
                 phase(f"refused: {case}")
             observed["node NotReady after (s)"] = po.wait_not_ready(core, node, 120)
             phase("node NotReady")
-            restart_with(node_exec, node, original, VALID)
+            po.restart_with(node_exec, node, original, VALID)
             try:
                 po.wait_kubelet_back(core, api_client, node, VALID, timeout=90)
                 observed["valid setting in /configz, node Ready"] = True
             except po.WaitTimeout as exc:
                 observed["valid setting in /configz, node Ready"] = str(exc)[:300]
             phase("valid setting running, node Ready")
-        finally:
-            po.write_node_file(node_exec, node, po.KUBELET_CONFIG, original)
-            po.restart_kubelet(node_exec, node)
-            po.wait_kubelet_back(core, api_client, node, before)
-            phase("original config back, node Ready")
-            evidence.attach("phases (s since the lock was taken)", phases)
+        phase("original config back, node Ready")
     evidence.observe(
         documented={case: "kubelet exits with a validation error" for case in INVALID}
         | {"node": "NotReady", "maxParallelImagePulls 1 with serializeImagePulls true": "kubelet runs"},

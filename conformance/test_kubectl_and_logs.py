@@ -8,83 +8,28 @@ formats, and `kubectl logs` shows what the containers wrote to stdout and stderr
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 import pytest
-import yaml
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import explain, pods
-from k8s_doc_conformance.fixtures.apicalls import server_message
+from k8s_doc_conformance.fixtures import explain, kubectl_get, manifests, pod_logs, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.scenario import Scenario
 from k8s_doc_conformance.fixtures.signatures import Kubectl, NodeExec
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
+OPTIONS = ("--tail=3", "--timestamps", "--previous")
+#: About 10.8 MiB (10,800 lines of ~1 KB) between two markers, then a line a second for good.
+TEN_MIB_THEN_TICKS = (
+    "line=$(head -c 1000 /dev/zero | tr '\\0' x); echo FIRST-MARKER; i=0; "
+    'while [ $i -lt 10800 ]; do echo "$i $line"; i=$((i+1)); done; echo LAST-MARKER; i=0; '
+    'while true; do i=$((i+1)); echo "tick-$i"; sleep 1; done'
+)
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) ")
 MIB = 1024 * 1024
-
-
-def pod_manifest(name: str, image: str, labels: dict[str, str] | None = None) -> str:
-    """The document's kubia-manual pod, with our image and a command that keeps it running."""
-    manifest: dict[str, Any] = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, **({"labels": labels} if labels else {})},
-        "spec": {
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {
-                    "image": image,
-                    "imagePullPolicy": "IfNotPresent",
-                    "name": "kubia",
-                    "command": ["sleep", "3600"],
-                    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-                }
-            ],
-        },
-    }
-    return yaml.safe_dump(manifest)
-
-
-def shell_pod(name: str, image: str, script: str, **spec: object) -> client.V1Pod:
-    return pods.command_pod(name, image, ["sh", "-c", script], **spec)
-
-
-def wait_logs(
-    core: client.CoreV1Api, namespace: str, name: str, done: Callable[[str], bool], what: str, container: str = "main"
-) -> str:
-    def read() -> str:
-        try:
-            return pods.logs(core, namespace, name, container=container)
-        except ApiException as exc:
-            if exc.status == 400:  # the container has not started yet
-                return ""
-            # the API server could not get the logs from the kubelet (debugging handlers off, …): the claim that
-            # logs can be viewed does not hold here, and the server's answer is the evidence
-            raise LogsRefused(f"pod {name}'s {container} logs refused: {exc.status} {server_message(exc)}") from exc
-
-    return wait_for(read, done, 60, f"pod {name}'s {container} logs {what}")
-
-
-class LogsRefused(AssertionError):
-    """The API server could not get a container's logs from its kubelet: ``kubectl logs`` does not work here."""
-
-
-def kubelet_config(core: client.CoreV1Api, node: str) -> dict[str, Any] | str:
-    """The node's kubelet configuration, from /configz through the API server's node proxy; why not, when the
-    kubelet does not serve it (its debugging handlers are off)."""
-    try:
-        response = core.connect_get_node_proxy_with_path(node, "configz", _preload_content=False)
-    except ApiException as exc:
-        if exc.status != 404:
-            raise
-        return f"not readable: {node}'s kubelet does not serve /configz ({exc.status})"
-    return dict(json.loads(response.data)["kubeletconfig"])
 
 
 @pytest.mark.claim("KCTL-STATUS-READONLY")
@@ -159,7 +104,7 @@ def test_create_refuses_existing_apply_updates_in_place(
     """ "create: if the resource already exists it reports an error and stops, meaning create cannot be used to
     update an existing resource's configuration"; "apply … compares the configuration in the YAML file with the
     existing resource and applies the difference … without manually deleting and recreating the resource\"."""
-    v1, v2 = (pod_manifest("kubia-manual", busybox_image, {"version": v}) for v in ("1", "2"))
+    v1, v2 = (manifests.kubia_manual("kubia-manual", busybox_image, {"version": v}) for v in ("1", "2"))
     kubectl("create", "-f", "-", "-n", namespace, input=v1)
     first = core.read_namespaced_pod("kubia-manual", namespace)
     again = kubectl("create", "-f", "-", "-n", namespace, input=v2, check=False)
@@ -167,7 +112,7 @@ def test_create_refuses_existing_apply_updates_in_place(
     applied = kubectl("apply", "-f", "-", "-n", namespace, input=v2, check=False)
     after_apply = core.read_namespaced_pod("kubia-manual", namespace)
     created_by_apply = kubectl(
-        "apply", "-f", "-", "-n", namespace, input=pod_manifest("kubia-applied", busybox_image), check=False
+        "apply", "-f", "-", "-n", namespace, input=manifests.kubia_manual("kubia-applied", busybox_image), check=False
     )
 
     def state(pod: client.V1Pod) -> dict[str, object]:
@@ -192,54 +137,27 @@ def test_create_refuses_existing_apply_updates_in_place(
 
 
 @pytest.mark.claim("KCTL-GET-OUTPUT-FORMATS")
-def test_kubectl_get_output_formats(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_kubectl_get_output_formats(scenario: Scenario, kubectl: Kubectl) -> None:
     """ "kubectl get pods -o json / yaml / name / wide (… extra information such as the node name and IP address) /
     custom-columns=NAME:.metadata.name,STATUS:.status.phase / jsonpath='{.items[*].metadata.name}' /
     go-template='{{range .items}}{{.metadata.name}}{{"\\n"}}{{end}}'" — the document's commands, on one running
     pod."""
-    core.create_namespaced_pod(namespace, pods.sleeper("kubia", busybox_image))
-    pod = pods.wait_running(core, namespace, "kubia")
-    formats = {
-        "json": "json",
-        "yaml": "yaml",
-        "name": "name",
-        "wide": "wide",
-        "custom-columns": "custom-columns=NAME:.metadata.name,STATUS:.status.phase",
-        "jsonpath": "jsonpath={.items[*].metadata.name}",
-        "go-template": 'go-template={{range .items}}{{.metadata.name}}{{"\\n"}}{{end}}',
-    }
-    out = {k: kubectl("get", "pods", "-n", namespace, "-o", fmt, check=False) for k, fmt in formats.items()}
+    pod = scenario.start(scenario.sleeper("kubia"))
+    ns = scenario.namespace
+    out = {k: kubectl("get", "pods", "-n", ns, "-o", fmt, check=False) for k, fmt in kubectl_get.OUTPUT_FORMATS.items()}
     failed = {k: p.stderr.strip()[-300:] for k, p in out.items() if p.returncode != 0}
-    text = {k: p.stdout for k, p in out.items()}
-    wide_rows = [re.split(r"\s{2,}", line.strip()) for line in text["wide"].splitlines()]  # "NOMINATED NODE"
-    header = wide_rows[0] if wide_rows else []
-    wide = dict(zip(header, wide_rows[1], strict=False)) if len(wide_rows) > 1 else {}
-    observed = {
-        "json items": [i["metadata"]["name"] for i in json.loads(text["json"])["items"]]
-        if "json" not in failed
-        else None,
-        "yaml items": [i["metadata"]["name"] for i in yaml.safe_load(text["yaml"])["items"]]
-        if "yaml" not in failed
-        else None,
-        "name": text["name"].split(),
-        "wide": {"header": header, "IP": wide.get("IP"), "NODE": wide.get("NODE")},
-        "custom-columns": [line.split() for line in text["custom-columns"].splitlines()],
-        "jsonpath": text["jsonpath"],
-        "go-template": text["go-template"],
-    }
+    observed = kubectl_get.read({k: p.stdout for k, p in out.items() if k not in failed})
     expected = {
         "json items": ["kubia"],
         "yaml items": ["kubia"],
         "name": ["pod/kubia"],
-        "wide": {"header": header, "IP": pod.status.pod_ip, "NODE": pod.spec.node_name},
+        "wide": {"header": observed["wide"]["header"], "IP": pod.status.pod_ip, "NODE": pod.spec.node_name},
         "custom-columns": [["NAME", "STATUS"], ["kubia", "Running"]],
         "jsonpath": "kubia",
         "go-template": "kubia\n",
     }
-    evidence.attach("kubectl get pods -o wide", text["wide"])
-    evidence.observe(documented=expected, observed=observed, failed=failed)
+    scenario.evidence.attach("kubectl get pods -o wide", out["wide"].stdout)
+    scenario.observe(documented=expected, observed=observed, failed=failed)
     assert not failed, f"formats kubectl refused: {failed}"
     differ = {k: observed[k] for k in expected if observed[k] != expected[k]}
     assert not differ, f"formats whose output is not as documented: {differ}"
@@ -256,8 +174,8 @@ def test_kubectl_logs_shows_stdout_and_stderr_per_container(
     def speaker(name: str) -> str:
         return f"echo {name}-stdout; echo {name}-stderr >&2; sleep 3600"
 
-    core.create_namespaced_pod(namespace, shell_pod("single", busybox_image, speaker("single")))
-    multi = shell_pod("multi", busybox_image, speaker("web"))
+    core.create_namespaced_pod(namespace, pod_logs.shell_pod("single", busybox_image, speaker("single")))
+    multi = pod_logs.shell_pod("multi", busybox_image, speaker("web"))
     multi.spec.containers[0].name = "web"
     multi.spec.containers.append(
         client.V1Container(
@@ -267,9 +185,11 @@ def test_kubectl_logs_shows_stdout_and_stderr_per_container(
     core.create_namespaced_pod(namespace, multi)
     for name in ("single", "multi"):
         pods.wait_running(core, namespace, name)
-    wait_logs(core, namespace, "single", lambda t: "single-stderr" in t, "to show both lines")
+    pod_logs.wait_logs(core, namespace, "single", lambda t: "single-stderr" in t, "to show both lines")
     for container in ("web", "sidecar"):
-        wait_logs(core, namespace, "multi", lambda t: "-stderr" in t, "to show both lines", container=container)
+        pod_logs.wait_logs(
+            core, namespace, "multi", lambda t: "-stderr" in t, "to show both lines", container=container
+        )
     logs = {
         "kubectl logs single": kubectl("logs", "single", "-n", namespace).stdout.split(),
         "kubectl logs multi -cweb": kubectl("logs", "multi", "-cweb", "-n", namespace).stdout.split(),
@@ -286,152 +206,97 @@ def test_kubectl_logs_shows_stdout_and_stderr_per_container(
 
 
 @pytest.mark.claim("KCTL-LOGS-OPTIONS")
-def test_kubectl_logs_follow_tail_timestamps_previous(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
-    """ "kubectl logs -f <pod_name> # follow the logs; kubectl logs --tail=<number_of_lines> <pod_name> # limit the
-    lines shown; kubectl logs --timestamps <pod_name> # show timestamps; kubectl logs --previous <pod_name> # if the
-    container has restarted, --previous gets the previous container's logs\"."""
-    # `restarter`: its first container prints five lines and fails; the second prints a line a second, for good.
+def test_kubectl_logs_follow_streams_until_the_container_ends(scenario: Scenario, kubectl: Kubectl) -> None:
+    """ "kubectl logs -f <pod_name> # follow the logs". A container prints twenty lines, one every half second, then
+    ends: `logs -f`, started after its first line, streams every line and ends with it."""
+    ticks = 'i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo "tick-$i"; sleep 0.5; done'
+    scenario.start(scenario.pod("follow", ["sh", "-c", ticks]))
+    before = len(
+        pod_logs.wait_logs(scenario.core, scenario.namespace, "follow", lambda t: "tick-1" in t, "to start").split()
+    )
+    started = time.monotonic()
+    followed = kubectl("logs", "-f", "follow", "-n", scenario.namespace, check=False)
+    streamed = followed.stdout.split()
+    scenario.observe(
+        documented="streams until the container ends: all 20 ticks",
+        observed={"lines before": before, "lines streamed": len(streamed), "last": streamed[-1:]},
+        took_s=round(time.monotonic() - started, 1), exit=followed.returncode, stderr=followed.stderr.strip()[-300:],
+    )  # fmt: skip
+    assert followed.returncode == 0, f"kubectl logs -f refused: {followed.stderr.strip()[-300:]}"
+    assert streamed == [f"tick-{i}" for i in range(1, 21)], streamed
+    assert before < 20, f"the container had finished before `logs -f` started ({before} lines)"
+
+
+@pytest.mark.claim("KCTL-LOGS-OPTIONS")
+def test_kubectl_logs_tail_timestamps_and_previous(scenario: Scenario, kubectl: Kubectl) -> None:
+    """ "kubectl logs --tail=<number_of_lines> <pod_name> # limit the lines shown; kubectl logs --timestamps
+    <pod_name> # show timestamps; kubectl logs --previous <pod_name> # if the container has restarted, --previous
+    gets the previous container's logs\". The first container prints five lines and fails; the second prints a line
+    a second, for good."""
     script = (
         "n=$(( $(cat /d/n 2>/dev/null || echo 0) + 1 )); echo $n > /d/n; i=0; "
         'while true; do i=$((i+1)); echo "instance-$n line-$i"; '
         "if [ $n -eq 1 ] && [ $i -ge 5 ]; then exit 1; fi; sleep 1; done"
     )
-    restarter = shell_pod("restarter", busybox_image, script)
-    restarter.spec.restart_policy = "OnFailure"
+    restarter = scenario.pod("restarter", ["sh", "-c", script], restart_policy="OnFailure")
     restarter.spec.volumes = [client.V1Volume(name="d", empty_dir=client.V1EmptyDirVolumeSource())]
     restarter.spec.containers[0].volume_mounts = [client.V1VolumeMount(name="d", mount_path="/d")]
-    core.create_namespaced_pod(namespace, restarter)
-    # `follow`: twenty lines, one every half second, then it ends (so `logs -f` ends too).
-    ticks = 'i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo "tick-$i"; sleep 0.5; done'
-    core.create_namespaced_pod(namespace, shell_pod("follow", busybox_image, ticks))
-
-    pods.wait_running(core, namespace, "follow")
-    wait_logs(core, namespace, "follow", lambda t: "tick-1" in t, "to start")
-    before_follow = len(pods.logs(core, namespace, "follow").split())
-    started = time.monotonic()
-    followed = kubectl("logs", "-f", "follow", "-n", namespace, check=False)
-    follow_took = round(time.monotonic() - started, 1)
-
-    def restarted(p: client.V1Pod) -> bool:
-        return any(cs.restart_count >= 1 and cs.state.running for cs in p.status.container_statuses or [])
-
-    pods.wait_pod(core, namespace, "restarter", restarted, 120, "to restart its container")
-    wait_logs(core, namespace, "restarter", lambda t: "instance-2 line-4" in t, "to have four lines of instance 2")
-    previous = kubectl("logs", "--previous", "restarter", "-n", namespace, check=False)
-    tail = kubectl("logs", "--tail=3", "restarter", "-n", namespace, check=False)
-    stamped = kubectl("logs", "--timestamps", "restarter", "-n", namespace, check=False)
-
-    observed = {
-        "-f": {
-            "lines before": before_follow,
-            "lines streamed": len(followed.stdout.split()),
-            "took s": follow_took,
-            "last": followed.stdout.split()[-1:],
-        },
-        "--tail=3": tail.stdout.splitlines(),
-        "--timestamps": stamped.stdout.splitlines()[:3],
-        "--previous": previous.stdout.splitlines(),
-    }
-    failed = {
-        k: p.stderr.strip()[-300:]
-        for k, p in (("-f", followed), ("--tail", tail), ("--timestamps", stamped))
-        if p.returncode
-    }
-    evidence.observe(
+    scenario.create(restarter)
+    pod_logs.wait_logs(scenario.core, scenario.namespace, "restarter", lambda t: "instance-2 line-4" in t, "to restart")
+    runs = {o: kubectl("logs", o, "restarter", "-n", scenario.namespace, check=False) for o in OPTIONS}
+    observed = {o: run.stdout.splitlines()[: 3 if o == "--timestamps" else None] for o, run in runs.items()}
+    scenario.observe(
         documented={
-            "-f": "streams until the container ends: all 20 ticks",
             "--tail=3": "the last 3 lines",
             "--timestamps": "each line prefixed with an RFC 3339 time",
             "--previous": "instance-1's lines only",
         },
-        observed=observed,
-        previous_exit=previous.returncode,
-        previous_stderr=previous.stderr.strip()[-300:],
-    )
-    assert not failed, f"kubectl logs refused: {failed}"
-    assert followed.stdout.split() == [f"tick-{i}" for i in range(1, 21)], observed["-f"]
-    assert before_follow < 20, f"the container had finished before `logs -f` started: {observed['-f']}"
-    lines = tail.stdout.splitlines()
-    assert len(lines) == 3 and all(line.startswith("instance-2 ") for line in lines), lines
-    assert stamped.stdout.splitlines() and all(RFC3339.match(line) for line in stamped.stdout.splitlines()), observed[
-        "--timestamps"
-    ]
-    assert previous.returncode == 0, f"--previous after a restart: {previous.stderr.strip()[-300:]}"
-    assert previous.stdout.split("\n")[0].startswith("instance-1 ") and "instance-2" not in previous.stdout, observed[
-        "--previous"
-    ]
+        observed=observed, refused={o: r.stderr.strip()[-300:] for o, r in runs.items() if r.returncode},
+    )  # fmt: skip
+    assert not [o for o, r in runs.items() if r.returncode], f"kubectl logs refused: {observed}"
+    tail, stamped, previous = (runs[o].stdout.splitlines() for o in OPTIONS)
+    assert len(tail) == 3 and all(line.startswith("instance-2 ") for line in tail), tail
+    assert stamped and all(RFC3339.match(line) for line in stamped), observed["--timestamps"]
+    assert previous[0].startswith("instance-1 ") and not any("instance-2" in line for line in previous), previous
 
 
 @pytest.mark.claim("KCTL-LOGS-ROTATION")
 @pytest.mark.needs("node_access")
 def test_logs_rotate_at_10mb_and_kubectl_shows_the_latest_file(
-    core: client.CoreV1Api,
-    namespace: str,
-    busybox_image: str,
-    kubectl: Kubectl,
-    node_exec: NodeExec,
-    evidence: Evidence,
+    scenario: Scenario, kubectl: Kubectl, node_exec: NodeExec
 ) -> None:
     """ "Container logs are rotated automatically daily or every time the log file reaches 10 MB; the logs command
     only shows the log entries since the last rotation. This can be set in the Docker configuration file
     /etc/docker/daemon.json." The container writes about 10.8 MiB (10,800 lines of ~1 KB) and then a line a second;
     the node's log directory, `kubectl logs` and the node's /etc/docker/daemon.json are checked."""
-    script = (
-        "line=$(head -c 1000 /dev/zero | tr '\\0' x); echo FIRST-MARKER; i=0; "
-        'while [ $i -lt 10800 ]; do echo "$i $line"; i=$((i+1)); done; echo LAST-MARKER; i=0; '
-        'while true; do i=$((i+1)); echo "tick-$i"; sleep 1; done'
-    )
-    core.create_namespaced_pod(namespace, shell_pod("rotate", busybox_image, script))
-    pod = pods.wait_running(core, namespace, "rotate")
-    node = pod.spec.node_name
-    served = kubelet_config(core, node)
+    pod = scenario.start(scenario.pod("rotate", ["sh", "-c", TEN_MIB_THEN_TICKS]))
+    node, served = pod.spec.node_name, pod_logs.kubelet_config(scenario.core, pod.spec.node_name)
     config = served if isinstance(served, dict) else {}
-    log_dir = f"{config.get('podLogsDir', '/var/log/pods')}/{namespace}_rotate_{pod.metadata.uid}/main"
-
-    def listing() -> list[str]:
-        return node_exec(node, ["sh", "-c", f"ls -l {log_dir} 2>&1 || true"]).splitlines()
-
-    try:  # the kubelet checks sizes every containerLogMonitorInterval (10 s by default)
-        files = wait_for(listing, lambda ls: any(".log." in line for line in ls), 60, f"a rotated file in {log_dir}")
-    except WaitTimeout as exc:
-        files = cast(list[str], exc.last)
-    rotated = any(".log." in line for line in files)
-
-    def kubectl_logs() -> str:
-        proc = kubectl("logs", "rotate", "-n", namespace, check=False)
-        return proc.stdout if proc.returncode == 0 else f"kubectl logs failed: {proc.stderr.strip()[-300:]}"
-
-    try:  # the lines written since the rotation: one a second
-        shown = wait_for(kubectl_logs, lambda t: "tick-" in t, 20, "kubectl logs")
-    except WaitTimeout as exc:
-        shown = str(exc.last)
-    daemon_json = node_exec(node, ["sh", "-c", "cat /etc/docker/daemon.json 2>&1 || true"]).strip()
-    has_daemon_json = not daemon_json.endswith("No such file or directory")
-    log_settings = {k: v for k, v in config.items() if k.startswith("containerLog")} if config else served
-    evidence.attach("log directory on the node", "\n".join(files))
-    evidence.attach("kubectl logs (first and last 500 characters)", f"{shown[:500]}\n…\n{shown[-500:]}")
-    evidence.observe(
+    files = pod_logs.after_rotation(node_exec, node, pod_logs.directory(config, pod))
+    shown = pod_logs.kubectl_logs_showing(kubectl, "rotate", scenario.namespace, "tick-")  # a line a second since
+    daemon_json = pod_logs.docker_daemon_json(node_exec, node)
+    scenario.evidence.attach("log directory on the node", "\n".join(files))
+    scenario.evidence.attach("kubectl logs (first and last 500 characters)", f"{shown[:500]}\n…\n{shown[-500:]}")
+    scenario.observe(
         documented={
             "rotation": "daily or at 10 MB",
             "kubectl logs": "entries since the last rotation only",
             "configured in": "/etc/docker/daemon.json (log-opts max-size)",
         },
         observed={
-            "rotated after ~10.8 MiB": rotated,
+            "rotated after ~10.8 MiB": pod_logs.rotated(files),
             "kubectl logs bytes": len(shown),
             "kubectl logs has FIRST-MARKER": "FIRST-MARKER" in shown,
-            "/etc/docker/daemon.json": daemon_json[:300] if has_daemon_json else "absent",
-            "kubelet log settings (the real knobs; none is time-based)": log_settings,
+            "/etc/docker/daemon.json": daemon_json[:300] if daemon_json is not None else "absent",
+            "kubelet log settings (the real knobs; none is time-based)": pod_logs.log_settings(served),
             "runtime": pod.status.container_statuses[0].container_id.split(":", 1)[0],
         },
         node=node,
-    )
-    assert rotated, f"no rotation within 60 s after writing ~10.8 MiB: {files}"
+    )  # fmt: skip
+    assert pod_logs.rotated(files), f"no rotation within 60 s after writing ~10.8 MiB: {files}"
     assert "FIRST-MARKER" not in shown and len(shown) < 10 * MIB, "kubectl logs shows entries from before rotation"
     assert "tick-" in shown, f"kubectl logs lacks the lines written after the rotation: {shown[-300:]}"
-    assert has_daemon_json and "max-size" in daemon_json, (
+    assert daemon_json is not None and "max-size" in daemon_json, (
         f"{node} has no /etc/docker/daemon.json log settings: rotation is the kubelet's (containerLogMaxSize="
         f"{config.get('containerLogMaxSize')}, containerLogMaxFiles={config.get('containerLogMaxFiles')}, "
         "by size only, no daily rotation)"
@@ -444,11 +309,13 @@ def test_deleted_pods_logs_are_gone(
 ) -> None:
     """ "When a pod is deleted, its logs are deleted with it, unless you set up centralized, cluster-wide logging."
     After the pod is deleted `kubectl logs` has nothing; a new pod of the same name shows only its own lines."""
-    core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo first-pod-line; sleep 3600"))
+    core.create_namespaced_pod(
+        namespace, pod_logs.shell_pod("logger", busybox_image, "echo first-pod-line; sleep 3600")
+    )
     pods.wait_running(core, namespace, "logger")
     try:
-        before = wait_logs(core, namespace, "logger", lambda t: "first-pod-line" in t, "to show the line")
-    except LogsRefused as refused:  # nothing to see go: the node's files are checked by the test below
+        before = pod_logs.wait_logs(core, namespace, "logger", lambda t: "first-pod-line" in t, "to show the line")
+    except pod_logs.LogsRefused as refused:  # nothing to see go: the node's files are checked by the test below
         evidence.observe(
             documented="the pod's logs, then none after deletion", observed={"before deletion": str(refused)}
         )
@@ -458,9 +325,11 @@ def test_deleted_pods_logs_are_gone(
     core.delete_namespaced_pod("logger", namespace)
     wait_for(lambda: [p.metadata.name for p in core.list_namespaced_pod(namespace).items], lambda n: not n, 60, "gone")
     after_delete = kubectl("logs", "logger", "-n", namespace, check=False)
-    core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo second-pod-line; sleep 3600"))
+    core.create_namespaced_pod(
+        namespace, pod_logs.shell_pod("logger", busybox_image, "echo second-pod-line; sleep 3600")
+    )
     pods.wait_running(core, namespace, "logger")
-    successor = wait_logs(core, namespace, "logger", lambda t: "second-pod-line" in t, "to show the line")
+    successor = pod_logs.wait_logs(core, namespace, "logger", lambda t: "second-pod-line" in t, "to show the line")
     observed = {
         "before deletion": before.split(),
         "kubectl logs after deletion": {"exit": after_delete.returncode, "stderr": after_delete.stderr.strip()[-300:]},
@@ -479,7 +348,7 @@ def test_deleted_pods_log_files_leave_the_node(
     """ "When a pod is deleted, its logs are deleted with it…" — on the node: the pod's log directory
     (/var/log/pods/<namespace>_<pod>_<uid>) is removed, within 120 s (the kubelet's garbage collection runs every
     minute)."""
-    core.create_namespaced_pod(namespace, shell_pod("logger", busybox_image, "echo a-line; sleep 3600"))
+    core.create_namespaced_pod(namespace, pod_logs.shell_pod("logger", busybox_image, "echo a-line; sleep 3600"))
     pod = pods.wait_running(core, namespace, "logger")
     node, uid = pod.spec.node_name, pod.metadata.uid
     pattern = f"/var/log/pods/{namespace}_logger_{uid}"

@@ -18,49 +18,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import pods
+from k8s_doc_conformance.fixtures import kubectl_get, nodes, pods, selectors
 from k8s_doc_conformance.fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.signatures import Kubectl
-from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
-
-# The pods of the doc's selector examples (app=gem-account, app=gem-battle-blue, …), plus one without the app label.
-GEM_PODS: dict[str, dict[str, str]] = {
-    "account": {"app": "gem-account", "env": "prod"},
-    "blue": {"app": "gem-battle-blue", "env": "prod"},
-    "red": {"app": "gem-battle-red", "env": "debug"},
-    "no-app": {"env": "prod"},
-}
-
-
-def select(kubectl: Kubectl, namespace: str, selector: str) -> set[str]:
-    """``kubectl get pods -l SELECTOR -o name``: the names of the pods selected."""
-    out = kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "name").stdout
-    return {line.removeprefix("pod/") for line in out.split()}
-
-
-def gem_pods(core: client.CoreV1Api, namespace: str, image: str) -> None:
-    for name, labels in GEM_PODS.items():
-        core.create_namespaced_pod(namespace, pods.held_pod(name, image, labels))
-
-
-def check_selectors(
-    kubectl: Kubectl, namespace: str, cases: dict[str, set[str]], evidence: Evidence
-) -> dict[str, set[str]]:
-    """Run each selector of ``cases`` (selector -> the pods the doc says it selects); record and return what the
-    cluster selected."""
-    observed = {selector: select(kubectl, namespace, selector) for selector in cases}
-    evidence.attach("pods and their labels", GEM_PODS)
-    evidence.observe(
-        documented={f"-l {selector}": sorted(names) for selector, names in cases.items()},
-        observed={f"-l {selector}": sorted(names) for selector, names in observed.items()},
-    )
-    return observed
-
-
-def scheduled(p: client.V1Pod) -> bool:
-    return bool(p.spec.node_name)
 
 
 @pytest.mark.claim("LBL-ARBITRARY-KV-ANY-RESOURCE")
@@ -261,18 +223,11 @@ def test_kubectl_adds_changes_removes_and_shows_labels(
         namespace, pods.held_pod(name, busybox_image, {"creation_method": "manual", "env": "prod"})
     )
 
-    def table(*args: str) -> dict[str, str]:
-        """The pod's row of ``kubectl get po``, column name -> value."""
-        lines = kubectl("get", "po", "-n", namespace, *args).stdout.splitlines()
-        header = lines[0].split()
-        row = next(line.split() for line in lines[1:] if line.split()[0] == name)
-        return dict(zip(header, row, strict=False))
-
     def labels() -> dict[str, str]:
         return dict(core.read_namespaced_pod(name, namespace).metadata.labels or {})
 
-    shown = table("--show-labels")
-    columns = table("-L", "creation_method,env")
+    shown = kubectl_get.row(kubectl, namespace, name, "--show-labels")
+    columns = kubectl_get.row(kubectl, namespace, name, "-L", "creation_method,env")
     steps: dict[str, dict[str, str]] = {}
     for step, args in (
         ("add tier=web", ["tier=web"]),
@@ -303,9 +258,9 @@ def test_selector_key_equals_value(
     core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
 ) -> None:
     """ "-l <key>=<value>: selects resources with the corresponding label.\""""
-    gem_pods(core, namespace, busybox_image)
+    selectors.gem_pods(core, namespace, busybox_image)
     cases = {"app=gem-battle-blue": {"blue"}, "env=prod": {"account", "blue", "no-app"}, "app=gem-none": set()}
-    observed = check_selectors(kubectl, namespace, cases, evidence)
+    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
     assert observed == cases, f"selected: {observed}"
 
 
@@ -314,9 +269,9 @@ def test_selector_key_exists(
     core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
 ) -> None:
     """ "-l <key>: selects resources that have the label." (whatever its value)"""
-    gem_pods(core, namespace, busybox_image)
-    cases = {"app": {"account", "blue", "red"}, "env": set(GEM_PODS), "tier": set()}
-    observed = check_selectors(kubectl, namespace, cases, evidence)
+    selectors.gem_pods(core, namespace, busybox_image)
+    cases = {"app": {"account", "blue", "red"}, "env": set(selectors.GEM_PODS), "tier": set()}
+    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
     assert observed == cases, f"selected: {observed}"
 
 
@@ -325,9 +280,9 @@ def test_selector_key_does_not_exist(
     core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
 ) -> None:
     """ "-l '!<key>': selects resources that do not have the label.\""""
-    gem_pods(core, namespace, busybox_image)
-    cases = {"!app": {"no-app"}, "!tier": set(GEM_PODS), "!env": set()}
-    observed = check_selectors(kubectl, namespace, cases, evidence)
+    selectors.gem_pods(core, namespace, busybox_image)
+    cases = {"!app": {"no-app"}, "!tier": set(selectors.GEM_PODS), "!env": set()}
+    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
     assert observed == cases, f"selected: {observed}"
 
 
@@ -337,9 +292,9 @@ def test_selector_key_not_equals_value(
 ) -> None:
     """ "-l <key>!=<value>" (listed without explanation): resources whose label's value is not <value>. A pod
     without the label has no such value, so it is selected too."""
-    gem_pods(core, namespace, busybox_image)
+    selectors.gem_pods(core, namespace, busybox_image)
     cases = {"app!=gem-account": {"blue", "red", "no-app"}, "env!=prod": {"red"}}
-    observed = check_selectors(kubectl, namespace, cases, evidence)
+    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
     assert observed == cases, f"selected: {observed}"
 
 
@@ -349,14 +304,14 @@ def test_selector_in_and_notin(
 ) -> None:
     """ "-l app in (gem-account)", "-l app notin (gem-account)": the set-based selectors; notin also selects a pod
     without the label (its value is not in the set)."""
-    gem_pods(core, namespace, busybox_image)
+    selectors.gem_pods(core, namespace, busybox_image)
     cases = {
         "app in (gem-account)": {"account"},
         "app in (gem-account,gem-battle-blue)": {"account", "blue"},
         "app notin (gem-account)": {"blue", "red", "no-app"},
         "app notin (gem-account,gem-battle-blue,gem-battle-red)": {"no-app"},
     }
-    observed = check_selectors(kubectl, namespace, cases, evidence)
+    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
     assert observed == cases, f"selected: {observed}"
 
 
@@ -366,14 +321,14 @@ def test_comma_separated_conditions_must_all_hold(
 ) -> None:
     """ "To filter on several conditions, separate them with commas: -l 'app notin (gem-account),app=gem-battle-blue'."
     Only the pods that satisfy every condition are selected."""
-    gem_pods(core, namespace, busybox_image)
+    selectors.gem_pods(core, namespace, busybox_image)
     cases = {
         "app notin (gem-account),app=gem-battle-blue": {"blue"},
         "app,env=prod": {"account", "blue"},
         "env=prod,app!=gem-battle-blue": {"account", "no-app"},
         "app=gem-account,env=debug": set(),
     }
-    observed = check_selectors(kubectl, namespace, cases, evidence)
+    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
     assert observed == cases, f"selected: {observed}"
 
 
@@ -385,35 +340,14 @@ def test_node_selector_schedules_only_onto_labelled_nodes(
     """ "With the node selector added, this pod will only be scheduled onto nodes that have the gpu: "true" label."
     One schedulable node gets a run-unique gpu label; six pods selecting it all land there; once no node has the
     label, a new pod is not scheduled (FailedScheduling)."""
-    key = f"k8sdc.io/gpu-{uuid.uuid4().hex[:8]}"
     target = caps.schedulable_nodes[0]
-    selector = {key: "true"}
-    core.patch_node(target, {"metadata": {"labels": {key: "true"}}})
-    try:
-        names = [f"kubia-gpu-{i}" for i in range(6)]
-        for name in names:
-            core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, node_selector=selector))
-        placed = {
-            name: pods.wait_pod(core, namespace, name, scheduled, 60, "scheduled").spec.node_name for name in names
-        }
-    finally:
-        core.patch_node(target, {"metadata": {"labels": {key: None}}})
-    time.sleep(pods.SCHEDULER_CACHE_LAG)
+    with nodes.temporary_label(core, target, "gpu") as selector:
+        gpu_pods = [pods.sleeper(f"kubia-gpu-{i}", busybox_image, node_selector=selector) for i in range(6)]
+        placed = pods.placed(core, namespace, gpu_pods)
     core.create_namespaced_pod(namespace, pods.sleeper("kubia-gpu-none", busybox_image, node_selector=selector))
     unplaced = pods.wait_unschedulable(core, namespace, "kubia-gpu-none")
-    try:
-        events = wait_for(
-            lambda: (
-                core.list_namespaced_event(
-                    namespace, field_selector="involvedObject.name=kubia-gpu-none,reason=FailedScheduling"
-                ).items
-            ),
-            bool,
-            30,
-            "a FailedScheduling event",
-        )
-    except WaitTimeout:
-        events = []
+    events = pods.events_with_reason(core, namespace, "kubia-gpu-none", "FailedScheduling")
+    (key,) = selector
     evidence.observe(
         documented=f"every pod on {target} (the only node labelled {key}=true); none once no node has it",
         observed={
@@ -439,13 +373,12 @@ def test_every_node_has_a_hostname_label_that_pins_pods(
         n.metadata.name: (n.metadata.labels or {}).get("kubernetes.io/hostname") for n in core.list_node().items
     }
     pinned = {node: f"pinned-{i}" for i, node in enumerate(caps.schedulable_nodes) if hostnames.get(node)}
-    for node, name in pinned.items():
-        selector = {"kubernetes.io/hostname": str(hostnames[node])}
-        core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, node_selector=selector))
-    placed = {
-        node: pods.wait_pod(core, namespace, name, scheduled, 60, "scheduled").spec.node_name
+    made = [
+        pods.sleeper(name, busybox_image, node_selector={"kubernetes.io/hostname": str(hostnames[node])})
         for node, name in pinned.items()
-    }
+    ]
+    by_name = pods.placed(core, namespace, made)
+    placed = {node: by_name[name] for node, name in pinned.items()}
     gone = f"k8sdc-gone-{uuid.uuid4().hex[:8]}"
     core.create_namespaced_pod(
         namespace, pods.sleeper("pinned-gone", busybox_image, node_selector={"kubernetes.io/hostname": gone})

@@ -32,6 +32,7 @@ from k8s_doc_conformance.fixtures.lifecycle import (
     make_pod,
     on_term,
     priority_classes,
+    probe_failing_once,
     shell,
     start,
 )
@@ -181,32 +182,9 @@ def test_prestop_runs_when_a_probe_failure_kills_the_container(
     probe (an emptyDir remembers it ran before, so the second passes); its preStop must reach the recorder before
     the kubelet restarts it."""
     rec = hook_recorder
-    check = client.V1ExecAction(command=["cat", "/tmp/healthy"])
-    if probe == "liveness":
-        # healthy for 2 s, then not (first instance only)
-        first = "if [ ! -f /data/ran ]; then touch /data/ran; (sleep 2; rm /tmp/healthy) & fi"
-        script = f"touch /tmp/healthy; {first}; {on_term(rec, 'term-' + probe)}; {IDLE}"
-        probes = {"liveness_probe": client.V1Probe(_exec=check, period_seconds=1, failure_threshold=1)}
-    else:
-        # never ready on the first instance: the startup probe gives up after 3 failures
-        first = "if [ -f /data/ran ]; then touch /tmp/healthy; fi; touch /data/ran"
-        script = f"{first}; {on_term(rec, 'term-' + probe)}; {IDLE}"
-        probes = {"startup_probe": client.V1Probe(_exec=check, period_seconds=1, failure_threshold=3)}
-    main = shell(
-        "main",
-        busybox_image,
-        script,
-        lifecycle=lifecycle(pre_stop=rec.exec_report(f"prestop-{probe}")),
-        volume_mounts=[client.V1VolumeMount(name="data", mount_path="/data")],
-        **probes,
-    )
-    pod = make_pod("probe", [main], grace=5, restart="Always", volumes=[client.V1Volume(name="data", empty_dir={})])
-    core.create_namespaced_pod(namespace, pod)
-
-    def restarted(p: client.V1Pod) -> bool:
-        return any((cs.restart_count or 0) >= 1 for cs in p.status.container_statuses or [])
-
-    after = pods.wait_pod(core, namespace, "probe", restarted, 90, "to be restarted by the kubelet")
+    main, data = probe_failing_once(probe, busybox_image, rec)
+    core.create_namespaced_pod(namespace, make_pod("probe", [main], grace=5, restart="Always", volumes=[data]))
+    after = pods.wait_restarted(core, namespace, "probe")
     prestops, terms = rec.records(f"prestop-{probe}"), rec.records(f"term-{probe}")
     cs = after.status.container_statuses[0]
     evs = event_summary(events_of(core, namespace, "probe"))

@@ -7,7 +7,6 @@ label, all at once, or with their namespace.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,46 +17,15 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import cleanup, pods
+from k8s_doc_conformance.fixtures import access, cleanup, manifests, namespaces, pods
+from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
+from k8s_doc_conformance.fixtures.scenario import Scenario
 from k8s_doc_conformance.fixtures.signatures import Kubectl
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 NamespaceMaker = Callable[..., str]
-
-
-def rejection(call: Callable[[], object]) -> tuple[int, str, str] | None:
-    """Run an API call; None when it was accepted, else (HTTP status, reason, message)."""
-    try:
-        call()
-    except ApiException as exc:
-        try:
-            body = json.loads(exc.body or "{}")
-        except ValueError:
-            body = {}
-        return exc.status, str(body.get("reason", exc.reason)), str(body.get("message", exc.reason))
-    return None
-
-
-def pod_names(core: client.CoreV1Api, namespace: str) -> list[str]:
-    return sorted(p.metadata.name for p in core.list_namespaced_pod(namespace).items)
-
-
-def namespace_state(core: client.CoreV1Api, name: str) -> dict[str, object]:
-    """What is left of a namespace: its phase and conditions, and the pods still in it; {"gone": True} once 404."""
-    try:
-        ns = core.read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return {"gone": True, "pods": pod_names(core, name)}
-        raise
-    return {
-        "gone": False,
-        "phase": ns.status.phase,
-        "conditions": [f"{c.type}={c.status}: {c.message}" for c in ns.status.conditions or [] if c.status == "True"],
-        "pods": pod_names(core, name),
-    }
 
 
 @pytest.fixture
@@ -111,7 +79,7 @@ def test_names_are_unique_only_within_a_namespace(
     assert created[first]["pod x uid"] != created[second]["pod x uid"]
     for kind, result in again.items():
         assert result is not None, f"a second {kind} named x was accepted in {first}"
-        assert result[0] == 409 and result[1] == "AlreadyExists", f"{kind}: {result}"
+        assert result.status == 409 and result.reason == "AlreadyExists", f"{kind}: {result}"
 
 
 @pytest.mark.claim("NS-LIST-DEFAULT-AND-FLAG")
@@ -132,14 +100,7 @@ def test_kubectl_lists_namespaces_defaults_to_default_and_takes_n(
     urls = [line for line in without_n.stderr.splitlines() if "/pods" in line and "GET" in line]
     if without_n.returncode == 0 and not urls:
         raise RuntimeError(f"`kubectl get pods -v=6` logged no request line to read: {without_n.stderr[-500:]}")
-    manifest = yaml.safe_dump(
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": f"k8sdc-dry-{uuid.uuid4().hex[:6]}"},
-            "spec": {"containers": [{"name": "main", "image": busybox_image, "command": ["sleep", "1"]}]},
-        }
-    )
+    manifest = manifests.minimal_pod(f"k8sdc-dry-{uuid.uuid4().hex[:6]}", busybox_image)
     dry = yaml.safe_load(kubectl("create", "-f", "-", "--dry-run=server", "-o", "yaml", input=manifest).stdout)
     with_n = kubectl("get", "pods", "-n", namespace, "-o", "name").stdout.split()
     observed = {
@@ -184,24 +145,8 @@ def test_namespaces_from_yaml_or_kubectl_create_namespace(
     via_cli = own_namespace(from_cli, prefix="k8sdc-cli-")
     found = {}
     for ns in (via_yaml, via_cli):
-        manifest = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "kubia-manual", "namespace": ns},
-            "spec": {
-                "terminationGracePeriodSeconds": 1,
-                "containers": [
-                    {
-                        "name": "kubia",
-                        "image": busybox_image,
-                        "imagePullPolicy": "IfNotPresent",
-                        "command": ["sleep", "3600"],
-                        "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-                    }
-                ],
-            },
-        }
-        kubectl("create", "-f", "-", input=yaml.safe_dump(manifest))  # no -n: the manifest names the namespace
+        manifest = manifests.kubia_manual("kubia-manual", busybox_image, namespace=ns)
+        kubectl("create", "-f", "-", input=manifest)  # no -n: the manifest names the namespace
         found[ns] = {
             "namespace phase": core.read_namespace(ns).status.phase,
             "kubectl get pods -n": kubectl("get", "pods", "-n", ns, "-o", "name").stdout.split(),
@@ -247,14 +192,16 @@ def test_namespace_limits_compute_resources(
     status = core.read_namespaced_resource_quota("compute", namespace).status
     evidence.observe(
         documented="the namespace's CPU budget is enforced: 2 CPUs refused, 500m accepted, 600m more refused",
-        observed={case: "accepted" if r is None else f"{r[0]} {r[1]}: {r[2]}" for case, r in results.items()},
+        observed={
+            case: "accepted" if r is None else f"{r.status} {r.reason}: {r.message}" for case, r in results.items()
+        },
         quota={"hard": status.hard, "used": status.used},
     )
     assert results["500m"] is None, f"a pod within the quota was refused: {results['500m']}"
     for case in ("2 CPUs", "600m more"):
         result = results[case]
         assert result is not None, f"a pod asking for {case} was accepted past limits.cpu=1"
-        assert result[0] == 403 and "exceeded quota" in result[2], result
+        assert result.status == 403 and "exceeded quota" in result.message, result
 
 
 @pytest.mark.claim("NS-ACCESS-CONTROL")
@@ -268,32 +215,10 @@ def test_namespace_restricts_who_may_access_what(
     ServiceAccount granted `list pods` by a Role in namespace A lists A's pods with its own token and is refused in
     namespace B."""
     a, b = make_namespace(), make_namespace()
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    core.create_namespaced_service_account(a, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="reader")))
-    rbac.create_namespaced_role(
-        a,
-        client.V1Role(
-            metadata=client.V1ObjectMeta(name="pod-reader"),
-            rules=[client.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list"])],
-        ),
-    )
-    rbac.create_namespaced_role_binding(
-        a,
-        client.V1RoleBinding(
-            metadata=client.V1ObjectMeta(name="reader"),
-            role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name="pod-reader"),
-            subjects=[client.RbacV1Subject(kind="ServiceAccount", name="reader", namespace=a)],
-        ),
-    )
-    token = core.create_namespaced_service_account_token(
-        "reader", a, client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[]))
-    ).status.token
-    cfg = client.Configuration()
-    cfg.host = api_client.configuration.host
-    cfg.ssl_ca_cert = api_client.configuration.ssl_ca_cert
-    cfg.verify_ssl = api_client.configuration.verify_ssl
-    cfg.api_key = {"authorization": f"Bearer {token}"}
-    as_reader = client.CoreV1Api(client.ApiClient(cfg))
+    user = access.service_account(api_client, a, "reader")
+    access.role(api_client, a, "pod-reader", ["pods"], ["get", "list"])
+    access.bind(api_client, a, "reader", "pod-reader")
+    as_reader = client.CoreV1Api(access.acting_as(api_client, a, "reader"))
 
     def list_pods(ns: str) -> str:
         result = rejection(lambda: as_reader.list_namespaced_pod(ns))
@@ -302,20 +227,8 @@ def test_namespace_restricts_who_may_access_what(
     # RBAC changes reach the authorizer through a watch: give the binding a few seconds.
     in_a = wait_for(lambda: list_pods(a), lambda r: r == "allowed", 15, f"the binding to let reader list pods in {a}")
     in_b = list_pods(b)
-    user = f"system:serviceaccount:{a}:reader"
-    authz = client.AuthorizationV1Api(api_client)
-    review = {
-        ns: authz.create_subject_access_review(
-            client.V1SubjectAccessReview(
-                spec=client.V1SubjectAccessReviewSpec(
-                    user=user,
-                    groups=["system:serviceaccounts", f"system:serviceaccounts:{a}", "system:authenticated"],
-                    resource_attributes=client.V1ResourceAttributes(namespace=ns, verb="list", resource="pods"),
-                )
-            )
-        ).status.allowed
-        for ns in (a, b)
-    }
+    groups = ["system:serviceaccounts", f"system:serviceaccounts:{a}", "system:authenticated"]
+    review = {ns: access.may(api_client, user, groups, "list", "pods", namespace=ns) for ns in (a, b)}
     evidence.observe(
         documented=f"{user} may list pods in {a} (its Role) and not in {b}",
         observed={f"list pods in {a}": in_a, f"list pods in {b}": in_b},
@@ -336,7 +249,7 @@ def test_kubectl_delete_pods_by_name(
     for name in ("one", "two", "three"):
         pods.wait_running(core, namespace, name)
     result = kubectl("delete", "po", "one", "two", "-n", namespace, "--timeout=90s")
-    left = pod_names(core, namespace)
+    left = namespaces.pod_names(core, namespace)
     evidence.attach("kubectl delete po one two", result.stdout + result.stderr)
     evidence.observe(documented=["three"], observed=left)
     assert left == ["three"], f"pods left after deleting one and two: {left}"
@@ -352,7 +265,7 @@ def test_kubectl_delete_pods_by_label(
     for name, pod_labels in labels.items():
         core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, labels=pod_labels))
     result = kubectl("delete", "po", "-l", "env=doomed", "-n", namespace, "--timeout=90s")
-    left = pod_names(core, namespace)
+    left = namespaces.pod_names(core, namespace)
     evidence.attach("kubectl delete po -l env=doomed", result.stdout + result.stderr)
     evidence.observe(documented=["c"], observed=left)
     assert left == ["c"], f"pods left after deleting env=doomed: {left}"
@@ -379,7 +292,9 @@ def test_kubectl_delete_namespace_deletes_its_pods(
     start = time.monotonic()
     result = kubectl("delete", "ns", ns, "--wait=false")
     try:
-        final = wait_for(lambda: namespace_state(core, ns), lambda s: bool(s["gone"]), 120, f"namespace {ns} gone")
+        final = wait_for(
+            lambda: namespaces.namespace_state(core, ns), lambda s: bool(s["gone"]), 120, f"namespace {ns} gone"
+        )
     except WaitTimeout as exc:
         final = cast(dict[str, object], exc.last)
     took = round(time.monotonic() - start, 1)
@@ -394,80 +309,49 @@ def test_kubectl_delete_namespace_deletes_its_pods(
 
 
 @pytest.mark.claim("DEL-ALL-CATEGORY")
-def test_kubectl_delete_all_spares_resources_outside_all(
-    core: client.CoreV1Api,
-    api_client: client.ApiClient,
-    make_namespace: Callable[[], str],
-    busybox_image: str,
-    kubectl: Kubectl,
-    evidence: Evidence,
-) -> None:
-    """ "Delete all pods/resources in a namespace: kubectl delete po/all --all"; "some resources are not included
-    in all and must be named explicitly, e.g. secrets". `delete po --all` empties a namespace of pods; `delete all
-    --all` removes a Deployment (its ReplicaSet and pods), a Service and a pod, and leaves the Secret."""
-    apps = client.AppsV1Api(api_client)
-    pods_ns, all_ns = make_namespace(), make_namespace()
+def test_kubectl_delete_po_all_empties_a_namespace_of_pods(scenario: Scenario, kubectl: Kubectl) -> None:
+    """ "Delete all pods in a namespace: kubectl delete po --all": three pods, then none."""
     for name in ("a", "b", "c"):
-        core.create_namespaced_pod(pods_ns, pods.sleeper(name, busybox_image))
-    po_all = kubectl("delete", "po", "--all", "-n", pods_ns, "--timeout=90s")
-    pods_left = pod_names(core, pods_ns)
+        scenario.create(scenario.sleeper(name))
+    po_all = kubectl("delete", "po", "--all", "-n", scenario.namespace, "--timeout=90s")
+    left = scenario.pod_names()
+    scenario.evidence.attach("kubectl delete po --all", po_all.stdout + po_all.stderr)
+    scenario.observe(documented="no pod left", observed={"pods left": left})
+    assert left == [], f"`kubectl delete po --all` left pods: {left}"
 
-    core.create_namespaced_pod(all_ns, pods.sleeper("bare", busybox_image))
-    template = client.V1PodTemplateSpec(
-        metadata=client.V1ObjectMeta(labels={"app": "web"}), spec=pods.sleeper("web", busybox_image).spec
-    )
-    template.spec.restart_policy = "Always"  # the only policy a Deployment accepts
-    apps.create_namespaced_deployment(
-        all_ns,
-        client.V1Deployment(
-            metadata=client.V1ObjectMeta(name="web"),
-            spec=client.V1DeploymentSpec(
-                replicas=1, selector=client.V1LabelSelector(match_labels={"app": "web"}), template=template
-            ),
-        ),
-    )
-    core.create_namespaced_service(
-        all_ns,
-        client.V1Service(
-            metadata=client.V1ObjectMeta(name="web"),
-            spec=client.V1ServiceSpec(selector={"app": "web"}, ports=[client.V1ServicePort(port=80)]),
-        ),
-    )
-    core.create_namespaced_secret(
-        all_ns, client.V1Secret(metadata=client.V1ObjectMeta(name="creds"), string_data={"k": "v"})
-    )
-    core.create_namespaced_config_map(all_ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="settings")))
-    wait_for(lambda: pod_names(core, all_ns), lambda names: len(names) == 2, 60, "the Deployment's pod to exist")
-    all_all = kubectl("delete", "all", "--all", "-n", all_ns, "--timeout=90s")
 
-    def remaining() -> dict[str, list[str]]:
-        return {
-            "pods": pod_names(core, all_ns),
-            "deployments": [d.metadata.name for d in apps.list_namespaced_deployment(all_ns).items],
-            "replicasets": [r.metadata.name for r in apps.list_namespaced_replica_set(all_ns).items],
-            "services": [s.metadata.name for s in core.list_namespaced_service(all_ns).items],
-            "secrets": [s.metadata.name for s in core.list_namespaced_secret(all_ns).items],
-            "configmaps": [c.metadata.name for c in core.list_namespaced_config_map(all_ns).items],
-        }
-
+@pytest.mark.claim("DEL-ALL-CATEGORY")
+def test_kubectl_delete_all_spares_resources_outside_all(
+    scenario: Scenario, api_client: client.ApiClient, kubectl: Kubectl
+) -> None:
+    """ "Delete all resources in a namespace: kubectl delete all --all"; "some resources are not included in all and
+    must be named explicitly, e.g. secrets". `delete all --all` removes a Deployment (its ReplicaSet and pods), a
+    Service and a pod, and leaves the Secret."""
+    apps = client.AppsV1Api(api_client)
+    scenario.create(scenario.sleeper("bare"))
+    scenario.deployment("web")
+    scenario.service("web", 80)
+    scenario.secret("creds", {"k": "v"})
+    scenario.config_map("settings")
+    wait_for(scenario.pod_names, lambda names: len(names) == 2, 60, "the Deployment's pod to exist")
+    all_all = kubectl("delete", "all", "--all", "-n", scenario.namespace, "--timeout=90s")
     workload = ("pods", "deployments", "replicasets", "services")
     try:  # the Deployment's pods are removed by the garbage collector after its ReplicaSet goes
-        left = wait_for(remaining, lambda r: not any(r[k] for k in workload), 60, "the workload to be gone")
+        left = wait_for(
+            lambda: namespaces.namespace_contents(scenario.core, apps, scenario.namespace),
+            lambda r: not any(r[k] for k in workload), 60, "the workload to be gone",
+        )  # fmt: skip
     except WaitTimeout as exc:
         left = cast(dict[str, list[str]], exc.last)
     categories = {
         r.name: r.categories or []
-        for r in [*client.CoreV1Api(api_client).get_api_resources().resources, *apps.get_api_resources().resources]
+        for r in [*scenario.core.get_api_resources().resources, *apps.get_api_resources().resources]
         if r.name in ("pods", "services", "deployments", "replicasets", "secrets", "configmaps")
     }
-    evidence.attach("kubectl delete po --all", po_all.stdout + po_all.stderr)
-    evidence.attach("kubectl delete all --all", all_all.stdout + all_all.stderr)
-    evidence.observe(
-        documented="`delete po --all`: no pod left; `delete all --all`: workload gone, the Secret remains",
-        observed={"pods left by `delete po --all`": pods_left, "left by `delete all --all`": left},
-        discovery_categories=categories,
+    scenario.evidence.attach("kubectl delete all --all", all_all.stdout + all_all.stderr)
+    scenario.observe(
+        documented="workload gone, the Secret remains", observed={"left": left}, discovery_categories=categories
     )
-    assert pods_left == [], f"`kubectl delete po --all` left pods: {pods_left}"
     assert not any(left[k] for k in workload), f"`kubectl delete all --all` left: {left}"
     assert "creds" in left["secrets"], "`kubectl delete all --all` deleted the Secret, which is not in `all`"
     assert "all" not in categories["secrets"], categories

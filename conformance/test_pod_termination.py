@@ -18,7 +18,6 @@ from contextlib import AbstractContextManager, suppress
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import nodes
 from k8s_doc_conformance.fixtures import termination as term
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.nodes import Reconfigurable
@@ -26,7 +25,7 @@ from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 from k8s_doc_conformance.fixtures.signatures import Kubectl
 from k8s_doc_conformance.fixtures.termination import PodRecorder
 from k8s_doc_conformance.fixtures.timeline import Timeline
-from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
+from k8s_doc_conformance.fixtures.waits import WaitTimeout
 
 # --------------------------------------------------------------------------- the documented example
 
@@ -49,12 +48,10 @@ def test_example_grace_60_hook_55_shutdown_10_is_killed(
     with Timeline(core, namespace) as tl:
         t0 = term.delete(core, namespace, name)
         time.sleep(5)
-        during = core.read_namespaced_pod(name, namespace)
-        shown = kubectl("get", "pod", name, "-n", namespace, "--no-headers").stdout.split()
-        try:
+        during = term.while_terminating(core, kubectl, namespace, name)
+        removed = None
+        with suppress(WaitTimeout):
             removed = recorder.wait_deleted(100)
-        except WaitTimeout:
-            removed = None
     prestop_start, prestop_end = follow.first("PRESTOP-START"), follow.first("PRESTOP-END")
     term_at, last_alive = follow.first("GOT TERM"), follow.last_alive()
     exit_code = recorder.exit_code("main")
@@ -67,19 +64,13 @@ def test_example_grace_60_hook_55_shutdown_10_is_killed(
         "exit code": exit_code,
         "pod removed from the API": term.rel(removed, t0),
     }
-    while_terminating = {
-        "status.phase": during.status.phase,
-        "metadata.deletionTimestamp": during.metadata.deletion_timestamp.isoformat(),
-        "metadata.deletionGracePeriodSeconds": during.metadata.deletion_grace_period_seconds,
-        "kubectl get pod STATUS": shown[2] if len(shown) > 2 else shown,
-    }
     evidence.attach("timeline (s after delete)", term.timeline(t0, [follow], recorder))
     evidence.attach("pod events", tl.entries)
     evidence.observe(
         documented="TERM after the 55 s hook; killed at the 60 s grace (+2 s kubelet minimum) before the 10 s "
         "shutdown completes",
         observed=observed,
-        while_terminating=while_terminating,
+        while_terminating=during,
     )
     assert prestop_start is not None and prestop_start - t0 <= 3, f"preStop did not start at delete: {observed}"
     assert term_at is not None and 54 <= term_at - t0 <= 59, f"TERM not at about 55 s: {observed}"
@@ -270,31 +261,18 @@ def test_kubelet_restart_restarts_the_full_grace_period(
     terminate, the cluster retries from the start, including the full original grace period." Grace 20 s, a main
     process that ignores TERM, on the reconfigurable node; its kubelet is restarted 6 s after the delete. Expected:
     KILL about 20 s after the restart (about 27 s after the delete), not at 20 s."""
-    grace, restart_after = 20, 6.0
-    name = "restart"
-    node = reconfigurable_node.name
-    pod = reconfigurable_node.pin(
-        term.reporter_pod(name, [term.reporter_container("main", busybox_image, "ignore")], grace=grace)
-    )
-    # the suite's finalizer keeps the pod until its final status is read: the restarted kubelet may remove the pod
-    # before a watch sees the terminated state (seen on v1.23: KILL on time, the exit code never published)
-    pod.metadata.finalizers = [term.KEEP_FINAL_STATUS]
+    grace, restart_after, name, node = 20, 6.0, "restart", reconfigurable_node.name
+    main = term.reporter_container("main", busybox_image, "ignore")
+    pod = reconfigurable_node.pin(term.reporter_pod(name, [main], grace=grace))
+    pod.metadata.finalizers = [term.KEEP_FINAL_STATUS]  # see term.delete_and_restart_kubelet
     asked = time.time()
     with exclusive("reconfigurable-node"):
         locked = time.time()
         follow = started(pod)["main"]
         recorder = PodRecorder(core, namespace, name)
-        t0 = term.delete(core, namespace, name)
-        try:
-            time.sleep(max(0.0, t0 + restart_after - time.time()))
-            restart_begin = time.time()
-            node_exec(node, ["systemctl", "restart", "kubelet"])
-            restart_end = time.time()
-            with suppress(WaitTimeout):
-                wait_for(lambda: recorder.first(term.kubelet_removed), bool, 90, "the kubelet's delete", interval=0.5)
-        finally:
-            term.release(core, namespace, name)
-            nodes.wait_ready(core, node)
+        t0, restart_begin, restart_end = term.delete_and_restart_kubelet(
+            core, namespace, name, node_exec, node, restart_after, recorder
+        )
     terms, last_alive, finished = follow.all("GOT TERM"), follow.last_alive(), recorder.finished_at("main")
     removed = recorder.first(term.kubelet_removed)
     # the log stream breaks with the kubelet: the status' finishedAt (whole seconds) bounds the KILL as well

@@ -250,7 +250,7 @@ def test_pull_secrets_and_node_config_are_merged(
     )
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
         files.write(ROOT_CONFIG, nc.docker_config_json({by_node: ("bob", reg.users["bob"])}))
         nc.restart_kubelet(core, reconfigurable)
         outcome = pull_outcome(core, namespace, pod)

@@ -30,16 +30,21 @@ from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.nodes import Node
 from k8s_doc_conformance.fixtures.private_pulls import (
     CFG_PATHS,
+    HOMELESS,
     JSON_PATHS,
-    KUBELET_ROOT,
     ROOT_CONFIG,
+    answering_provider,
+    docker_config_search_paths,
+    has_no_credentials,
     manifest_requests,
+    no_credentials_yet,
     no_node_credentials,
     node_changes,
     other_node,
     pod_on,
     pull_events,
     pull_outcome,
+    pulls_with_each_file,
     users_by_node,
 )
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet
@@ -66,7 +71,7 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
     first, second = make_namespace(), make_namespace()
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
         baseline = pull_outcome(core, first, pod_on("no-node-config", image, node))
         files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
         unrestarted = pull_outcome(core, first, pod_on("config-written", image, node))
@@ -86,8 +91,7 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
         users_after_restart=after,
     )
     evidence.attach("registry manifest requests", requests)
-    if baseline == "ran":
-        raise RuntimeError(f"precondition: {node} pulled {image} before any node config")
+    no_credentials_yet(baseline, node, image, evidence)
     assert outcome == {first: "ran", second: "ran"}, f"pods without pull secrets on a configured node: {outcome}"
     assert after.get(node) == ["bob"], f"the registry saw {node} pull as {after.get(node)}, not bob"
 
@@ -125,6 +129,7 @@ def test_pods_fail_on_nodes_without_the_config(
         statuses_from_the_other_node=refused,
     )
     evidence.attach("registry manifest requests", requests)
+    has_no_credentials(users, elsewhere, "bob", evidence)
     assert outcome[node] == "ran", f"the configured node {node}: {outcome[node]}"
     assert outcome[elsewhere] in pods.PULL_FAILED, f"{elsewhere} has no node config, yet: {outcome[elsewhere]}"
     assert elsewhere not in users, f"{elsewhere} authenticated: {users}"
@@ -146,9 +151,10 @@ def test_the_documented_verification_pod(
     node without the config."""
     reg, node = registries.auth, reconfigurable.name
     host = reg.names[0]
-    image = f"{host}/{private_image}"
+    image, repo = f"{host}/{private_image}", private_image.split(":")[0]
     elsewhere = other_node(core, node)
     good, bad = make_namespace(), make_namespace()
+    since = datetime.now(UTC)
 
     def example(on: str) -> client.V1Pod:
         pod = pod_on("private-image-test-1", image, on, command=("echo", "SUCCESS"))
@@ -173,6 +179,7 @@ def test_the_documented_verification_pod(
         observed={"logs": log, "outcome without credentials": fails, "Failed events": failed[:2]},
     )
     evidence.attach("events of the failing pod", events)
+    has_no_credentials(users_by_node(manifest_requests(registries, repo, since)), elsewhere, "bob", evidence)
     assert works == "ran" and log == "SUCCESS", f"with node credentials: {works}, logs {log!r}"
     assert fails in pods.PULL_FAILED, f"without node credentials: {fails}"
     assert any(m.startswith(f'Failed to pull image "{image}"') for m in failed), f"no such Failed event: {events}"
@@ -192,45 +199,17 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
     config.json, {cwd of kubelet}/config.json, ${HOME}/.docker/config.json, /.docker/config.json and the same for
     .dockercfg; "Você talvez tenha que definir HOME=/root". One file at a time, kubelet restarted each time."""
     reg, node = registries.auth, reconfigurable.name
-    host = reg.names[0]
-    image, repo = f"{host}/{private_image}", private_image.split(":")[0]
-    bob = {host: ("bob", reg.users["bob"])}
-    cwd, env = nc.kubelet_cwd(reconfigurable), nc.kubelet_environment(reconfigurable)
-    home = env.get("HOME")
-    documented = {
-        "{--root-dir:-/var/lib/kubelet}/config.json": (ROOT_CONFIG, "json"),
-        "{cwd of kubelet}/config.json": (f"{cwd.rstrip('/')}/config.json", "json"),
-        "${HOME}/.docker/config.json": ("/root/.docker/config.json", "json"),
-        "/.docker/config.json": ("/.docker/config.json", "json"),
-        "{--root-dir:-/var/lib/kubelet}/.dockercfg": (f"{KUBELET_ROOT}/.dockercfg", "cfg"),
-        "{cwd of kubelet}/.dockercfg": (f"{cwd.rstrip('/')}/.dockercfg", "cfg"),
-        "${HOME}/.dockercfg": ("/root/.dockercfg", "cfg"),
-        "/.dockercfg": ("/.dockercfg", "cfg"),
-    }
-    homeless = "${HOME}/.docker/config.json, HOME not set"
-    # (label, path, kind, HOME for the kubelet): HOME=/root (a systemd drop-in) only for the ${HOME} entries, last
-    steps: list[tuple[str, str, str, str | None]]
-    steps = [(label, *where, None) for label, where in documented.items() if "${HOME}" not in label]
-    steps.append((homeless, "/root/.docker/config.json", "json", None))
-    steps += [(label, *where, "/root") for label, where in documented.items() if "${HOME}" in label]
-    results: dict[str, str] = {}
+    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
+    cwd, home = nc.kubelet_cwd(reconfigurable), nc.kubelet_environment(reconfigurable).get("HOME")
+    documented = docker_config_search_paths(cwd)
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, [path for path, _ in documented.values()])
+        no_node_credentials(files, [path for path, _ in documented.values()], evidence)
         baseline = pull_outcome(core, namespace, pod_on("none", image, node))
-        done: dict[tuple[str, str | None], str] = {}
-        for i, (label, path, kind, with_home) in enumerate(steps):
-            if (path, with_home) in done:  # the same file as an earlier entry (the kubelet's cwd is /)
-                results[label] = done[(path, with_home)]
-                continue
-            if with_home and home != with_home:
-                nc.set_kubelet_home(files, with_home)
-            files.write(path, nc.docker_config_json(bob) if kind == "json" else nc.dockercfg(bob))
-            nc.restart_kubelet(core, reconfigurable, daemon_reload=True)
-            results[label] = done[(path, with_home)] = pull_outcome(core, namespace, pod_on(f"path-{i}", image, node))
-            files.remove(path)
-    users = users_by_node(manifest_requests(registries, repo, since))
-    without_home = results.pop(homeless)
+        results = pulls_with_each_file(
+            core, reconfigurable, files, namespace, image, {reg.names[0]: ("bob", reg.users["bob"])}, documented
+        )
+    without_home = results.pop(HOMELESS)
     evidence.observe(
         documented={label: "ran" for label in documented},
         observed=results,
@@ -238,10 +217,9 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
         kubelet={"cwd": cwd, "HOME": home, "HOME for the ${HOME} entries": "/root (systemd drop-in)"},
         without_any_file=baseline,
         root_docker_config_without_HOME=without_home,
-        users=users,
+        users=users_by_node(manifest_requests(registries, repo, since)),
     )
-    if baseline == "ran":
-        raise RuntimeError(f"precondition: {node} pulled {image} without any Docker config file")
+    no_credentials_yet(baseline, node, image, evidence)
     not_read = [label for label, result in results.items() if result != "ran"]
     assert not not_read, f"the kubelet did not use Docker config at {not_read}"
 
@@ -278,7 +256,7 @@ def test_only_the_auths_section_is_used(
     }
     outcome: dict[str, str] = {}
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
         files.write("/usr/local/bin/docker-credential-k8sdc", helper, "700")
         files.remove(helper_log)
         for i, (section, config) in enumerate(configs.items()):
@@ -319,28 +297,19 @@ def test_credential_provider_plugin_supplies_credentials(
     The reconfigurable node's kubelet runs our exec plugin for provider.k8sdc.test (--image-credential-provider-config,
     matchImages); the plugin answers with bob's credentials. A pod without pull secrets pulls as bob; the plugin is
     not asked about an image outside matchImages; a node whose kubelet has no plugin cannot pull the image."""
-    reg, node = registries.auth, reconfigurable.name
-    provided = f"{nc.PROVIDER_HOST}/{private_image}"
-    unmatched = f"{reg.names[0]}/{private_image}"
-    repo = private_image.split(":")[0]
+    reg, node, repo = registries.auth, reconfigurable.name, private_image.split(":")[0]
+    provided, unmatched = f"{nc.PROVIDER_HOST}/{private_image}", f"{reg.names[0]}/{private_image}"
     elsewhere = other_node(core, node)
     since = datetime.now(UTC)
     with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS)
-        if not nc.provider_configured(reconfigurable):  # a cluster the suite did not build: install it for the test
-            try:
-                nc.install_provider(files)
-            except RuntimeError as exc:
-                pytest.skip(f"cannot give the kubelet a credential-provider plugin: {exc}")
-            nc.restart_kubelet(core, reconfigurable)
-        files.write(nc.PROVIDER_RESPONSE, nc.provider_response({nc.PROVIDER_HOST: ("bob", reg.users["bob"])}))
-        outcome = {
-            "matched image, plugin's node": pull_outcome(core, namespace, pod_on("provided", provided, node)),
-            "image outside matchImages": pull_outcome(core, namespace, pod_on("unmatched", unmatched, node)),
-            "matched image, node without plugin": pull_outcome(
-                core, namespace, pod_on("no-plugin", provided, elsewhere)
-            ),
+        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
+        answering_provider(core, reconfigurable, files, {nc.PROVIDER_HOST: ("bob", reg.users["bob"])})
+        cases = {
+            "matched image, plugin's node": ("provided", provided, node),
+            "image outside matchImages": ("unmatched", unmatched, node),
+            "matched image, node without plugin": ("no-plugin", provided, elsewhere),
         }
+        outcome = {case: pull_outcome(core, namespace, pod_on(*pod)) for case, pod in cases.items()}
         asked = nc.provider_requests(reconfigurable, since)
     requests = manifest_requests(registries, repo, since)
     users = users_by_node([r for r in requests if r["host"] == nc.PROVIDER_HOST])

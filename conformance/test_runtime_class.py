@@ -8,47 +8,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 
 import pytest
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import nodes, pods
+from k8s_doc_conformance.fixtures import access, nodes, pods, runtime_classes
 from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.runtime_classes import (
+    TOLERATION_PREFIX,
+    RuntimeClassFactory,
+    as_tuple,
+    show,
+)
 from k8s_doc_conformance.fixtures.timeline import Timeline
 from k8s_doc_conformance.fixtures.waits import WaitTimeout
-
-RuntimeClassFactory = Callable[..., client.V1RuntimeClass]
-
-
-@pytest.fixture
-def node_api(api_client: client.ApiClient) -> client.NodeV1Api:
-    return client.NodeV1Api(api_client)
-
-
-@pytest.fixture
-def runtime_class(node_api: client.NodeV1Api) -> Iterator[RuntimeClassFactory]:
-    """``runtime_class(handler, **fields)``: RuntimeClasses with run-unique names, deleted afterwards."""
-    made: list[str] = []
-
-    def make(handler: str, name: str | None = None, **fields: object) -> client.V1RuntimeClass:
-        name = name or f"k8sdc-{uuid.uuid4().hex[:10]}"
-        body = client.V1RuntimeClass(metadata=client.V1ObjectMeta(name=name), handler=handler, **fields)
-        created = node_api.create_runtime_class(body)
-        made.append(name)
-        return created
-
-    yield make
-    for name in made:
-        try:
-            node_api.delete_runtime_class(name)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
 
 
 @pytest.mark.claim("RC-API-OBJECT")
@@ -94,37 +71,19 @@ def test_writes_are_for_cluster_admins(api_client: client.ApiClient, namespace: 
     """ "…write operations (create/update/patch/delete) [on RuntimeClass] should be restricted to the cluster
     administrator. This is usually the default." A namespace admin, a namespace editor and any authenticated user
     are asked for through SubjectAccessReview."""
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    authz = client.AuthorizationV1Api(api_client)
     subjects = {}
     for role in ("admin", "edit"):
-        sa = f"ns-{role}"
-        client.CoreV1Api(api_client).create_namespaced_service_account(
-            namespace, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=sa))
-        )
-        rbac.create_namespaced_role_binding(
-            namespace,
-            client.V1RoleBinding(
-                metadata=client.V1ObjectMeta(name=sa),
-                role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role),
-                subjects=[client.RbacV1Subject(kind="ServiceAccount", name=sa, namespace=namespace)],
-            ),
-        )
-        subjects[f"namespace {role}"] = (f"system:serviceaccount:{namespace}:{sa}", ["system:serviceaccounts"])
+        user = access.service_account(api_client, namespace, f"ns-{role}")
+        access.bind(api_client, namespace, f"ns-{role}", role, kind="ClusterRole")
+        subjects[f"namespace {role}"] = (user, ["system:serviceaccounts"])
     subjects["any authenticated user"] = ("k8sdc-someone", ["system:authenticated"])
-    allowed = {}
-    for who, (user, groups) in subjects.items():
-        for verb in ("create", "update", "patch", "delete"):
-            review = client.V1SubjectAccessReview(
-                spec=client.V1SubjectAccessReviewSpec(
-                    user=user,
-                    groups=[*groups, "system:authenticated"],
-                    resource_attributes=client.V1ResourceAttributes(
-                        group="node.k8s.io", resource="runtimeclasses", verb=verb
-                    ),
-                )
-            )
-            allowed[f"{who}: {verb}"] = authz.create_subject_access_review(review).status.allowed
+    allowed = {
+        f"{who}: {verb}": access.may(
+            api_client, user, [*groups, "system:authenticated"], verb, "runtimeclasses", group="node.k8s.io"
+        )
+        for who, (user, groups) in subjects.items()
+        for verb in ("create", "update", "patch", "delete")
+    }
     evidence.observe(documented="writes allowed to cluster admins only", observed=allowed)
     assert not [k for k, v in allowed.items() if v], allowed
 
@@ -149,7 +108,7 @@ def test_pod_runs_with_the_runtimeclass_handler(
     containerd, the pod's sandbox must record the class's handler (containerd's CRI sandbox metadata,
     ``RuntimeHandler``: the handler the kubelet asked for, empty for the default one — what a kubelet that ignored
     the class would leave)."""
-    handler = _handler(caps)
+    handler = runtime_classes.handler_for(caps)
     rc = runtime_class(handler)
     missing = runtime_class("k8sdc-no-such-handler")
     done, out = pods.run_to_completion(
@@ -159,27 +118,22 @@ def test_pod_runs_with_the_runtimeclass_handler(
     )
     node = done.spec.node_name
     # read at once: the sandbox of a finished pod stays until the pod is deleted, but nothing else needs to wait
-    sandbox = _sandbox_handler(reachable_nodes.get(node), caps.runtime_versions.get(node, ""), namespace, "handled")
-    with Timeline(core, namespace) as tl:
-        unhandled = pods.command_pod(
-            "unhandled", busybox_image, ["echo", "ran"], runtime_class_name=missing.metadata.name, node_name=node,
-        )  # fmt: skip
-        core.create_namespaced_pod(namespace, unhandled)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not tl.of("event", object="Pod/unhandled", type="Warning"):
-            if any(e["state"].startswith(("Running", "Succeeded")) for e in tl.of("pod", pod="unhandled")):
-                break  # it ran: not refused
-            time.sleep(0.5)
-    refusals = tl.of("event", object="Pod/unhandled", type="Warning")
+    sandbox = runtime_classes.sandbox_handler(
+        reachable_nodes.get(node), caps.runtime_versions.get(node, ""), namespace, "handled"
+    )
+    unhandled = pods.command_pod(
+        "unhandled", busybox_image, ["echo", "ran"], runtime_class_name=missing.metadata.name, node_name=node
+    )
+    refused, timeline = runtime_classes.refusals(core, namespace, unhandled)
     unhandled_now = pods.describe(core.read_namespaced_pod("unhandled", namespace))
-    evidence.attach("timeline of the pod whose class names a missing handler", tl.entries)
+    evidence.attach("timeline of the pod whose class names a missing handler", timeline)
     evidence.observe(
         documented=f"the pod runs with the class's handler {handler!r}; a class naming a handler no node has does not",
         observed={
             "pod with handler " + repr(handler): f"{pods.describe(done)} on {node}",
             "its sandbox's RuntimeHandler (containerd)": sandbox,
             "pod with handler 'k8sdc-no-such-handler'": unhandled_now,
-            "its warnings": [f"{e['reason']}: {e['message'][:200]}" for e in refusals[:2]],
+            "its warnings": [f"{e['reason']}: {e['message'][:200]}" for e in refused[:2]],
         },
         runtime_handlers_offered=caps.runtime_handlers,
         node_runtime=caps.runtime_versions.get(node),
@@ -187,36 +141,12 @@ def test_pod_runs_with_the_runtimeclass_handler(
     assert done.status.phase == "Succeeded" and out.strip() == "ran", pods.describe(done)
     if sandbox is None:  # the pod ran, so it had a sandbox there: the lookup is wrong, not the cluster
         raise RuntimeError(f"precondition: no containerd sandbox of pod {namespace}/handled found on {node}")
-    assert any("k8sdc-no-such-handler" in e["message"] for e in refusals), (
+    assert any("k8sdc-no-such-handler" in e["message"] for e in refused), (
         f"a pod whose class names a handler no node has was not refused within 60 s ({unhandled_now}): "
         "the class's handler was not used"
     )
-    if not sandbox.startswith(NOT_VISIBLE):
+    if not sandbox.startswith(runtime_classes.NOT_VISIBLE):
         assert sandbox == handler, f"the pod's sandbox was created with handler {sandbox!r}, not {handler!r}"
-
-
-NOT_VISIBLE = "(not visible: "
-
-
-def _handler(caps: Capabilities) -> str:
-    """``test-handler`` if the nodes offer it; else ``runc``: containerd's default runtime is configured under that
-    name (1.x reports no handlers to the kubelet, so an empty list means "unknown", not "none"); else, on a runtime
-    that reports its handlers and has no ``runc`` (CRI-O with crun), the first one it reports."""
-    if "test-handler" in caps.runtime_handlers:
-        return "test-handler"
-    if "runc" in caps.runtime_handlers or not caps.runtime_handlers:
-        return "runc"
-    return caps.runtime_handlers[0]
-
-
-def _sandbox_handler(node: nodes.Node | None, runtime: str, namespace: str, pod: str) -> str | None:
-    """The runtime handler the node's containerd created the pod's sandbox with; None when it has no sandbox of the
-    pod; a ``(not visible …)`` text when the node cannot be reached or does not run containerd."""
-    if node is None:
-        return f"{NOT_VISIBLE}no access to the node)"
-    if not runtime.startswith("containerd://"):
-        return f"{NOT_VISIBLE}the node runs {runtime or 'an unknown runtime'}, not containerd)"
-    return nodes.sandbox_runtime_handler(node, namespace, pod)
 
 
 @pytest.mark.claim("RC-MISSING-CLASS-FAILED")
@@ -412,24 +342,11 @@ def test_class_node_selector_places_pods_on_supporting_nodes(
     """ "…RuntimeClass nodeSelector … ensure pods with this RuntimeClass are scheduled only onto nodes that support
     it." One node gets a run-unique label; five class pods all land there; without the label, a new pod stays
     Pending."""
-    label = f"k8sdc.io/rt-{uuid.uuid4().hex[:8]}"
     target = caps.schedulable_nodes[-1]  # type: ignore[attr-defined]
-    core.patch_node(target, {"metadata": {"labels": {label: "a"}}})
-    try:
-        rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector={label: "a"}))
-        for i in range(5):
-            core.create_namespaced_pod(
-                namespace, pods.sleeper(f"placed-{i}", busybox_image, runtime_class_name=rc.metadata.name)
-            )
-        placed = {
-            f"placed-{i}": pods.wait_pod(
-                core, namespace, f"placed-{i}", lambda p: bool(p.spec.node_name), 60, "scheduled"
-            ).spec.node_name
-            for i in range(5)
-        }
-    finally:
-        core.patch_node(target, {"metadata": {"labels": {label: None}}})
-    time.sleep(pods.SCHEDULER_CACHE_LAG)
+    with nodes.temporary_label(core, target, "rt", "a") as selector:
+        rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector=selector))
+        rc_pods = [pods.sleeper(f"placed-{i}", busybox_image, runtime_class_name=rc.metadata.name) for i in range(5)]
+        placed = pods.placed(core, namespace, rc_pods)
     core.create_namespaced_pod(namespace, pods.sleeper("unplaced", busybox_image, runtime_class_name=rc.metadata.name))
     unplaced = pods.wait_unschedulable(core, namespace, "unplaced")
     evidence.observe(
@@ -460,51 +377,33 @@ def test_class_tolerations_are_merged_as_a_union(
     rc = runtime_class("runc", scheduling=client.V1Scheduling(tolerations=[class_only, shared]))
     pod = pods.sleeper("tolerant", busybox_image, runtime_class_name=rc.metadata.name)
     pod.spec.tolerations = [pod_only, shared]
-    sent = [_toleration(t) for t in pod.spec.tolerations]
-    of_class = [_toleration(t) for t in (rc.scheduling.tolerations if rc.scheduling else None) or []]
+    sent = [as_tuple(t) for t in pod.spec.tolerations]
+    of_class = [as_tuple(t) for t in (rc.scheduling.tolerations if rc.scheduling else None) or []]
     stored = core.create_namespaced_pod(namespace, pod, dry_run="All")
-    after = [_toleration(t) for t in stored.spec.tolerations or []]
+    after = [as_tuple(t) for t in stored.spec.tolerations or []]
     ours = [t for t in after if t[0].startswith(TOLERATION_PREFIX)]
     union = sorted(set(sent) | set(of_class))
     not_added = [t for t in of_class if t not in sent and t not in ours]
     dropped = [t for t in sent if t not in ours]
     twice = sorted({t for t in ours if ours.count(t) > 1})
     evidence.observe(
-        documented=f"the union of the pod's and the class's tolerations, each once: {[_show(t) for t in union]}",
+        documented=f"the union of the pod's and the class's tolerations, each once: {[show(t) for t in union]}",
         observed={
-            "pod's tolerations as sent": [_show(t) for t in sent],
-            "RuntimeClass scheduling.tolerations": [_show(t) for t in of_class],
-            "pod's tolerations after admission (all)": [_show(t) for t in after],
+            "pod's tolerations as sent": [show(t) for t in sent],
+            "RuntimeClass scheduling.tolerations": [show(t) for t in of_class],
+            "pod's tolerations after admission (all)": [show(t) for t in after],
         },
-        class_tolerations_not_added=[_show(t) for t in not_added],
-        pod_tolerations_dropped=[_show(t) for t in dropped],
-        listed_twice=[_show(t) for t in twice],
+        class_tolerations_not_added=[show(t) for t in not_added],
+        pod_tolerations_dropped=[show(t) for t in dropped],
+        listed_twice=[show(t) for t in twice],
     )
-    if _toleration(class_only) not in of_class:
+    if as_tuple(class_only) not in of_class:
         raise RuntimeError(f"precondition: the RuntimeClass was stored without its own toleration: {of_class}")
-    assert not not_added, f"the class's tolerations were not added at admission: {[_show(t) for t in not_added]}"
-    assert not dropped, f"the pod's own tolerations were dropped at admission: {[_show(t) for t in dropped]}"
+    assert not not_added, f"the class's tolerations were not added at admission: {[show(t) for t in not_added]}"
+    assert not dropped, f"the pod's own tolerations were dropped at admission: {[show(t) for t in dropped]}"
     assert sorted(ours) == union, (
-        f"tolerations after admission {[_show(t) for t in ours]}, not the union {[_show(t) for t in union]}"
+        f"tolerations after admission {[show(t) for t in ours]}, not the union {[show(t) for t in union]}"
     )
-
-
-#: The scenario's toleration keys: no admission step of a cluster adds tolerations under this prefix.
-TOLERATION_PREFIX = "k8sdc.io/rc-"
-
-Toleration = tuple[str, str, str, str, str]
-
-
-def _toleration(t: client.V1Toleration) -> Toleration:
-    """A toleration as a sortable tuple (key, operator, value, effect, tolerationSeconds); no operator is Equal."""
-    seconds = "" if t.toleration_seconds is None else str(t.toleration_seconds)
-    return (t.key or "", t.operator or "Equal", t.value or "", t.effect or "", seconds)
-
-
-def _show(t: Toleration) -> str:
-    key, operator, value, effect, seconds = t
-    text = f"{key}{'=' + value if operator == 'Equal' else ' Exists'}:{effect or '*'}"
-    return f"{text} for {seconds}s" if seconds else text
 
 
 @pytest.mark.claim("RC-OVERHEAD-SET-ON-POD")

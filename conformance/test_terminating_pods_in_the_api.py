@@ -248,12 +248,6 @@ def test_terminating_pod_is_not_ready_in_endpointslices(
     assert not_ready_at is not None and not_ready_at <= 5, f"endpoint still ready after the delete: {seen}"
 
 
-def replica_failures(apps: client.AppsV1Api, namespace: str, name: str) -> list[str]:
-    """The ReplicaSet's ReplicaFailure messages: the API server's refusals of the pods it tried to create."""
-    status = apps.read_namespaced_replica_set(name, namespace).status
-    return [str(c.message) for c in status.conditions or [] if c.type == "ReplicaFailure"]
-
-
 @pytest.mark.claim("TERM-REPLICASET-REPLACES")
 def test_replicaset_treats_the_terminating_pod_as_a_serving_replica(
     core: client.CoreV1Api, api_client: client.ApiClient, namespace: str, busybox_image: str, evidence: Evidence
@@ -262,47 +256,14 @@ def test_replicaset_treats_the_terminating_pod_as_a_serving_replica(
     A ReplicaSet with one replica whose pod's preStop sleeps 30 s: if the terminating pod still counts as a serving
     replica, no replacement appears while it terminates (watched for 10 s)."""
     apps = client.AppsV1Api(api_client)
-    labels = {"app": "replicated"}
     main = term.reporter_container("main", busybox_image, "exit", prestop_seconds=30)
-    template = client.V1PodTemplateSpec(
-        metadata=client.V1ObjectMeta(labels=labels),
-        spec=client.V1PodSpec(containers=[main], termination_grace_period_seconds=35),
+    term.replica_set(
+        apps, namespace, "replicated", client.V1PodSpec(containers=[main], termination_grace_period_seconds=35)
     )
-    apps.create_namespaced_replica_set(
-        namespace,
-        client.V1ReplicaSet(
-            metadata=client.V1ObjectMeta(name="replicated"),
-            spec=client.V1ReplicaSetSpec(
-                replicas=1, selector=client.V1LabelSelector(match_labels=labels), template=template
-            ),
-        ),
-    )
-
-    def running() -> list[client.V1Pod]:
-        return [p for p in core.list_namespaced_pod(namespace).items if p.status.phase == "Running"]
-
-    try:
-        first = wait_for(running, lambda ps: len(ps) == 1, 120, "the ReplicaSet's pod running")[0].metadata.name
-    except WaitTimeout:
-        refused = replica_failures(apps, namespace, "replicated")
-        if not refused:
-            raise
-        evidence.observe(documented="a pod of the ReplicaSet runs", observed={"its pod was refused": refused[0]})
-        raise AssertionError(f"the ReplicaSet could not create its pod (a policy?): {refused[0]}") from None
+    first = term.running_replica(apps, core, namespace, "replicated", evidence)
     with Timeline(core, namespace) as tl:
         t0 = term.delete(core, namespace, first)
-        replacement: tuple[str, float] | None = None
-        old_terminating = True
-        while time.time() - t0 < 10 and replacement is None:
-            for p in core.list_namespaced_pod(namespace).items:
-                if p.metadata.name != first and not p.metadata.deletion_timestamp:
-                    replacement = (p.metadata.name, round(time.time() - t0, 2))
-            try:
-                old = core.read_namespaced_pod(first, namespace)
-                old_terminating = old.metadata.deletion_timestamp is not None
-            except ApiException:
-                old_terminating = False
-            time.sleep(0.2)
+        replacement, old_terminating = term.replacement_while_terminating(core, namespace, first, t0)
         rs = apps.read_namespaced_replica_set("replicated", namespace).status
     term.force_delete(core, namespace, first)
     evidence.attach("pods and events", tl.entries)
@@ -344,17 +305,17 @@ def test_forced_shutdown_kills_and_removes_the_pause_container(
     follow = started(term.reporter_pod(name, [term.reporter_container("main", busybox_image, "ignore")], grace=3))
     pod = core.read_namespaced_pod(name, namespace)
     node, uid = pod.spec.node_name, pod.metadata.uid
-    before = runtime_view(node_exec, node, uid)
+    before = term.runtime_view(node_exec, node, uid)
     recorder = PodRecorder(core, namespace, name)
     t0 = term.delete(core, namespace, name)
     with suppress(WaitTimeout):
         recorder.wait_deleted(60)
-    at_removal = runtime_view(node_exec, node, uid)
+    at_removal = term.runtime_view(node_exec, node, uid)
     samples = [(term.rel(time.time(), t0), at_removal)]
     deadline = time.time() + 90
     while time.time() < deadline and samples[-1][1]:
         time.sleep(3)
-        samples.append((term.rel(time.time(), t0), runtime_view(node_exec, node, uid)))
+        samples.append((term.rel(time.time(), t0), term.runtime_view(node_exec, node, uid)))
     gone_at = samples[-1][0] if not samples[-1][1] else None
     evidence.attach("timeline (s after delete)", term.timeline(t0, follow.values(), recorder))
     evidence.observe(
@@ -373,21 +334,3 @@ def test_forced_shutdown_kills_and_removes_the_pause_container(
     assert not running, f"still running in containerd when the pod was removed: {running}"
     assert any(v["kind"] == "sandbox" for v in before.values()), f"no pause sandbox seen before the delete: {before}"
     assert gone_at is not None, f"the pod's sandbox/containers were not removed within 90 s: {samples[-1][1]}"
-
-
-def runtime_view(node_exec: Callable[[str, list[str]], str], node: str, uid: str) -> dict[str, dict[str, str]]:
-    """containerd's containers of a pod (by its UID): {id[:12]: {kind: sandbox|container, name, status}}."""
-    script = (
-        f"for id in $(ctr -n k8s.io containers ls -q 'labels.\"io.kubernetes.pod.uid\"=={uid}'); do "
-        'kind=$(ctr -n k8s.io containers info "$id" | grep -o \'"io.cri-containerd.kind": "[a-z]*"\' '
-        "| cut -d'\"' -f4); "
-        "st=$(ctr -n k8s.io tasks ls | awk -v id=\"$id\" '$1==id {print $3}'); "
-        'echo "$id ${kind:-?} ${st:-NO-TASK}"; done'
-    )
-    out = node_exec(node, ["sh", "-c", script])
-    view = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3:
-            view[parts[0][:12]] = {"kind": parts[1], "status": parts[2]}
-    return view

@@ -128,6 +128,61 @@ def test_the_helper_check_sees_a_copy(tmp_path: Path) -> None:
     assert helpers(scenario) == {"reg", "sleeper"}
 
 
+MAX_BODY_LINES = 39
+
+
+def body_lengths(path: Path) -> dict[str, int]:
+    """Each test function's body in lines, from the first statement after its docstring to its end."""
+    found = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            body = node.body
+            documented = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
+            start = body[1].lineno if documented and len(body) > 1 else body[0].lineno
+            found[node.name] = (node.end_lineno or start) - start + 1
+    return found
+
+
+@pytest.mark.parametrize("path", _sources("conformance"), ids=lambda p: p.name)
+def test_scenario_bodies_read_like_their_sentence(path: Path) -> None:
+    """A test body under 40 lines: set-up, waiting and bookkeeping belong to fixtures/ (the scenario object and the
+    instruments), so that what is left is the documented sentence, what was seen, and the assertions."""
+    long = {name: lines for name, lines in body_lengths(path).items() if lines > MAX_BODY_LINES}
+    assert not long, f"{path.relative_to(REPO)}: test bodies of 40 lines or more {long}"
+
+
+def plain_helpers(path: Path) -> list[str]:
+    """The functions and classes a module defines at top level that are neither tests nor pytest fixtures."""
+    return [
+        node.name
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef | ast.ClassDef)
+        and not node.name.startswith("test_")
+        and not any("fixture" in ast.unparse(d) for d in getattr(node, "decorator_list", []))
+    ]
+
+
+@pytest.mark.parametrize("path", _sources("conformance"), ids=lambda p: p.name)
+def test_scenario_modules_hold_tests_only(path: Path) -> None:
+    """conformance/ holds tests (and the fixtures and data tables only they use); what they compose is in fixtures/."""
+    assert not plain_helpers(path), (
+        f"{path.relative_to(REPO)} defines helpers {plain_helpers(path)}: move them to fixtures/"
+    )
+
+
+def test_the_helper_scan_sees_a_helper(tmp_path: Path) -> None:
+    scenario = tmp_path / "test_x.py"
+    scenario.write_text("import pytest\n\n@pytest.fixture\ndef f(): ...\n\ndef helper(): ...\n\ndef test_a(): ...\n")
+    assert plain_helpers(scenario) == ["helper"]
+
+
+def test_the_body_check_counts_after_the_docstring(tmp_path: Path) -> None:
+    scenario = tmp_path / "test_x.py"
+    body = "".join(f"    x{i} = {i}\n" for i in range(40))
+    scenario.write_text(f'def test_long():\n    """doc\n    more doc"""\n{body}\ndef test_short():\n    pass\n')
+    assert body_lengths(scenario) == {"test_long": 40, "test_short": 1}
+
+
 def test_one_import_name_for_each_folder() -> None:
     """Code imports k8s_doc_conformance(.fixtures|.reports), never the folders by their own names: those collide with
     PyPI's `fixtures` and `reports`, and a second name for a module is a second copy of its state."""

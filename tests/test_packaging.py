@@ -21,6 +21,7 @@ PLUGINS = [
     "k8s_doc_conformance.fixtures.verdicts",
     "k8s_doc_conformance.fixtures.allure_labels",
     "k8s_doc_conformance.fixtures.plugin",
+    "k8s_doc_conformance.fixtures.scenario",
 ]
 COPY_IGNORES = shutil.ignore_patterns(".git", ".nox", "build", "dist", "out", "*.egg-info", "__pycache__", ".*_cache")
 
