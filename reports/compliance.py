@@ -49,7 +49,9 @@ interactive in ``<body data-ready-ms>``: the browser test uses both.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import html
 import json
 import re
@@ -57,6 +59,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from k8s_doc_conformance.fixtures import catalogue as catalogue_model
 from k8s_doc_conformance.fixtures.catalogue import Catalogue, Claim, Document
@@ -433,6 +438,50 @@ def _sensitivity(sensitivity: Mapping[str, Any] | None, area_names: Mapping[str,
     return head + table
 
 
+@dataclasses.dataclass(frozen=True)
+class PageView:
+    """What templates/compliance.html.j2 shows: plain values (escaped by the template) and the parts still built as
+    markup here (``Markup``: their values were escaped where they were built)."""
+
+    run_id: str
+    kubernetes: str
+    lang_buttons: Markup
+    count_cards: Markup
+    claims: int
+    duration: str
+    chart: Markup
+    legend: Markup
+    run_info: Markup
+    attention: int
+    attention_list: Markup
+    sensitivity: Markup
+    verdict_options: Markup
+    area_options: Markup
+    document_options: Markup
+    shown: int
+    rows: Markup
+    generated: str
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    """templates/compliance.html.j2 with autoescaping, the page's files and the UI-string helper ``t``."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.globals.update(
+        t=lambda key, tag="span", attrs="": Markup(_t(key, tag, attrs)),
+        title=I18N["title"]["en"],
+        css=Markup(CSS),
+        js=Markup(JS),
+        loading=Markup(LOADING),
+    )
+    return environment.get_template("compliance.html.j2")
+
+
 def render(
     verdicts: Mapping[str, Any],
     run: Mapping[str, Any],
@@ -524,43 +573,27 @@ def render(
         k8s = str(run["cluster"]["kubernetes_version"])
     chart = area_chart(areas, per_area, area_names)
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(I18N["title"]["en"])} · {esc(run_id)}</title>
-<style>{CSS}</style>{LOADING}</head>
-<body data-lang="en">
-<header><div><h1>{_t("title")}{" · Kubernetes " + esc(k8s) if k8s else ""}</h1>
-<div class="sub">{_t("subtitle")}</div></div>
-<div class="langs">{_t("language", "span", ' class="sub"')}&nbsp;{lang_buttons}</div></header>
-<main>
-<section class="cards">
-<div class="card"><h2>{_t("summary")}</h2><div class="counts">{count_cards}</div>
-<div class="total">{len(records)} {_t("claims_total")} · {esc(format_duration(run.get("duration")))}</div></div>
-<div class="card"><h2>{_t("by_area")}</h2>{chart}<div class="legend">{legend}</div></div>
-<div class="card"><h2>{_t("cluster")}</h2>{_run_info(run, verdicts, bool(allure_links))}</div>
-</section>
-<section class="card attn"><h2>{_t("attention")} ({len(attention)})</h2>{attn_html}</section>
-<section class="card" id="sensitivity"><h2>{_t("sensitivity")}</h2>{_sensitivity(sensitivity, area_names)}</section>
-<section id="claims">
-<div class="filters">
-<label>{_t("f_verdict")} <select id="f-verdict">{_t("all", "option", ' value=""')}{v_opts}</select></label>
-<label>{_t("f_area")} <select id="f-area">{_t("all", "option", ' value=""')}{a_opts}</select></label>
-<label>{_t("f_doc")} <select id="f-doc">{_t("all", "option", ' value=""')}{d_opts}</select></label>
-<label>{_t("f_search")} <input id="f-search" type="search" size="18"></label>
-<button id="expand">{_t("expand_all")}</button><button id="collapse">{_t("collapse_all")}</button>
-<span class="n"><span id="n-shown">{len(ids)}</span> / {len(ids)} {_t("shown")}</span>
-</div>
-<table class="claims"><thead><tr><th>{_t("col_id")}</th><th>{_t("col_area")}</th><th>{_t("col_verdict")}</th>
-<th>{_t("col_duration")}</th><th>{_t("col_docs")}</th><th>{_t("col_statement")}</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>
-</section>
-<p class="muted">{esc(run_id)} · {esc(generated)}</p>
-</main>
-<script type="application/json" id="i18n">{i18n_json}</script>
-<script>{JS}</script>
-</body></html>
-"""
+    page = PageView(
+        run_id=run_id,
+        kubernetes=k8s,
+        lang_buttons=Markup(lang_buttons),
+        count_cards=Markup(count_cards),
+        claims=len(records),
+        duration=format_duration(run.get("duration")),
+        chart=Markup(chart),
+        legend=Markup(legend),
+        run_info=Markup(_run_info(run, verdicts, bool(allure_links))),
+        attention=len(attention),
+        attention_list=Markup(attn_html),
+        sensitivity=Markup(_sensitivity(sensitivity, area_names)),
+        verdict_options=Markup(v_opts),
+        area_options=Markup(a_opts),
+        document_options=Markup(d_opts),
+        shown=len(ids),
+        rows=Markup("".join(rows)),
+        generated=generated,
+    )
+    return _template().render(page=page, i18n_json=Markup(i18n_json))
 
 
 def build(run_dir: Path, catalogue: Path | None = None) -> Path:
