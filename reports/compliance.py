@@ -439,27 +439,54 @@ def _sensitivity(sensitivity: Mapping[str, Any] | None, area_names: Mapping[str,
 
 
 @dataclasses.dataclass(frozen=True)
+class AttentionView:
+    """A claim that deviates or broke, with the first line of why (160 characters at most)."""
+
+    id: str
+    badge: Markup
+    why: str
+
+
+def _first_line(reason: object) -> str:
+    lines = str(reason or "").strip().splitlines()
+    first = lines[0] if lines else ""
+    return first[:160] + ("…" if len(first) > 160 else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class RowView:
+    """One claim's row of the table and its folded details (built when the row is first opened)."""
+
+    id: str
+    verdict: str
+    area: str
+    area_name: str
+    documents: list[str]
+    duration: str
+    badge: Markup
+    statement: Markup
+    detail: Markup
+
+
+@dataclasses.dataclass(frozen=True)
 class PageView:
     """What templates/compliance.html.j2 shows: plain values (escaped by the template) and the parts still built as
     markup here (``Markup``: their values were escaped where they were built)."""
 
     run_id: str
     kubernetes: str
-    lang_buttons: Markup
-    count_cards: Markup
+    counts: list[tuple[str, str, int]]  # verdict, colour, count
     claims: int
     duration: str
     chart: Markup
-    legend: Markup
     run_info: Markup
-    attention: int
-    attention_list: Markup
+    attention: list[AttentionView]
     sensitivity: Markup
-    verdict_options: Markup
-    area_options: Markup
-    document_options: Markup
+    verdict_options: list[str]
+    areas: list[tuple[str, str]]  # code, name
+    documents: list[tuple[str, str, str, str]]  # code, title, language, era
     shown: int
-    rows: Markup
+    rows: list[RowView]
     generated: str
 
 
@@ -471,6 +498,9 @@ def _template() -> jinja2.Template:
         autoescape=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # every value is escaped as the markup built here escapes it (html.escape: &#x27;, &quot;), so the page does
+        # not mix two spellings of one character
+        finalize=lambda value: value if isinstance(value, Markup) else Markup(esc(value)),
     )
     environment.globals.update(
         t=lambda key, tag="span", attrs="": Markup(_t(key, tag, attrs)),
@@ -478,6 +508,9 @@ def _template() -> jinja2.Template:
         css=Markup(CSS),
         js=Markup(JS),
         loading=Markup(LOADING),
+        languages=LANG_NAMES,
+        verdict_order=VERDICT_ORDER,
+        colours=VERDICT_COLOURS,
     )
     return environment.get_template("compliance.html.j2")
 
@@ -511,61 +544,37 @@ def render(
     for r in records.values():
         per_area[str(r.get("area"))][str(r.get("verdict"))] += 1
 
-    # Summary cards.
-    count_cards = "".join(
-        f'<button class="count" style="background:{VERDICT_COLOURS[v]}" data-pick-verdict="{esc(v)}">'
-        f"<b>{counts.get(v, 0)}</b>{_t('v.' + v)}</button>"
-        for v in VERDICT_ORDER
-    )
-    legend = "".join(
-        f'<span><i style="background:{VERDICT_COLOURS[v]}"></i>{_t("v." + v)}</span>' for v in VERDICT_ORDER
-    )
-    attention = [cid for cid in ids if records[cid].get("verdict") in ("error", "deviates")]
-    if attention:
-        items = []
-        for cid in attention:
-            why = str(records[cid].get("reason") or "").strip().splitlines()
-            first = why[0] if why else ""
-            items.append(
-                f'<li><a href="#c-{esc(cid)}" data-open="c-{esc(cid)}">{esc(cid)}</a> '
-                f"{_verdict_badge(str(records[cid].get('verdict')))} "
-                f'<span class="why">{esc(first[:160] + ("…" if len(first) > 160 else ""))}</span></li>'
-            )
-        attn_html = "<ul>" + "".join(items) + "</ul>"
-    else:
-        attn_html = f'<div class="muted">{_t("nothing_attention")}</div>'
-
-    # Filters.
-    v_opts = "".join(_t("v." + v, "option", f' value="{esc(v)}"') for v in VERDICT_ORDER if counts.get(v))
-    a_opts = "".join(f'<option value="{esc(a)}" title="{esc(area_names.get(a, ""))}">{esc(a)}</option>' for a in areas)
-    d_opts = "".join(
-        f'<option value="{esc(code)}" title="{esc(meta.title)}">{esc(code)} · '
-        f"{esc(meta.language)} · {esc(_short(meta.docs_version))}</option>"
-        for code, meta in documents.items()
-    )
+    attention = [
+        AttentionView(
+            cid, Markup(_verdict_badge(str(records[cid].get("verdict")))), _first_line(records[cid].get("reason"))
+        )
+        for cid in ids
+        if records[cid].get("verdict") in ("error", "deviates")
+    ]
+    verdicts_present = [v for v in VERDICT_ORDER if counts.get(v)]
 
     # Table.
-    rows: list[str] = []
+    rows: list[RowView] = []
     for cid in ids:
         rec = records[cid]
         cat = cat_claims.get(cid)
         verdict = str(rec.get("verdict"))
         area = str(rec.get("area") or (cat and cat.area) or "")
-        docs = list(cat.documents) if cat else []
         dur = rec.get("duration")
-        dur_s = format_duration(float(dur)) if isinstance(dur, int | float) and dur else ""
         rows.append(
-            f'<tr class="claim" id="c-{esc(cid)}" data-verdict="{esc(verdict)}" data-area="{esc(area)}" '
-            f'data-docs="{esc(" ".join(docs))}"><td class="id">{esc(cid)}</td>'
-            f'<td class="area" title="{esc(area_names.get(area, ""))}">{esc(area)}</td>'
-            f"<td>{_verdict_badge(verdict)}</td>"
-            f'<td class="dur">{esc(dur_s)}</td><td>{"".join(f"<span class=doc>{esc(d)}</span>" for d in docs)}</td>'
-            f"<td>{_statement(cid, rec, cat, doc_lang)}</td></tr>"
-            f'<tr class="detail"><td colspan="6">{_folded(_detail(rec, cat, documents, allure_links.get(cid, ())))}'
-            "</td></tr>"
+            RowView(
+                id=cid,
+                verdict=verdict,
+                area=area,
+                area_name=area_names.get(area, ""),
+                documents=list(cat.documents) if cat else [],
+                duration=format_duration(float(dur)) if isinstance(dur, int | float) and dur else "",
+                badge=Markup(_verdict_badge(verdict)),
+                statement=Markup(_statement(cid, rec, cat, doc_lang)),
+                detail=Markup(_folded(_detail(rec, cat, documents, allure_links.get(cid, ())))),
+            )
         )
 
-    lang_buttons = "".join(f'<button data-lang="{k}">{esc(v)}</button>' for k, v in LANG_NAMES.items())
     i18n_json = json.dumps(I18N, ensure_ascii=False).replace("<", "\\u003c")
     run_id = str(run.get("run_id") or verdicts.get("run_id") or "")
     k8s = ""
@@ -576,21 +585,18 @@ def render(
     page = PageView(
         run_id=run_id,
         kubernetes=k8s,
-        lang_buttons=Markup(lang_buttons),
-        count_cards=Markup(count_cards),
+        counts=[(v, VERDICT_COLOURS[v], counts.get(v, 0)) for v in VERDICT_ORDER],
         claims=len(records),
         duration=format_duration(run.get("duration")),
         chart=Markup(chart),
-        legend=Markup(legend),
         run_info=Markup(_run_info(run, verdicts, bool(allure_links))),
-        attention=len(attention),
-        attention_list=Markup(attn_html),
+        attention=attention,
         sensitivity=Markup(_sensitivity(sensitivity, area_names)),
-        verdict_options=Markup(v_opts),
-        area_options=Markup(a_opts),
-        document_options=Markup(d_opts),
+        verdict_options=verdicts_present,
+        areas=[(a, area_names.get(a, "")) for a in areas],
+        documents=[(code, meta.title, meta.language, _short(meta.docs_version)) for code, meta in documents.items()],
         shown=len(ids),
-        rows=Markup("".join(rows)),
+        rows=rows,
         generated=generated,
     )
     return _template().render(page=page, i18n_json=Markup(i18n_json))
