@@ -49,7 +49,9 @@ interactive in ``<body data-ready-ms>``: the browser test uses both.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import html
 import json
 import re
@@ -57,6 +59,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from k8s_doc_conformance.fixtures import catalogue as catalogue_model
 from k8s_doc_conformance.fixtures.catalogue import Catalogue, Claim, Document
@@ -77,178 +82,12 @@ VERDICT_COLOURS = {
 LANGS = ("en", "zh", "pt")
 LANG_NAMES = {"en": "English", "zh": "中文", "pt": "Português"}
 
-#: UI strings. Keys used in the page as ``data-i18n``; English is also the text written into the HTML.
-I18N: dict[str, dict[str, str]] = {
-    "title": {"en": "Documentation conformance", "zh": "文档一致性报告", "pt": "Conformidade com a documentação"},
-    "subtitle": {
-        "en": "Does this cluster behave the way the Kubernetes documentation says?",
-        "zh": "该集群的行为是否与 Kubernetes 文档所述一致?",
-        "pt": "Este cluster se comporta como a documentação do Kubernetes diz?",
-    },
-    "summary": {"en": "Summary", "zh": "概要", "pt": "Resumo"},
-    "by_area": {"en": "Verdicts by area", "zh": "按领域的结论", "pt": "Veredictos por área"},
-    "cluster": {"en": "Cluster and run", "zh": "集群与运行", "pt": "Cluster e execução"},
-    "attention": {"en": "Needs attention", "zh": "需要关注", "pt": "Requer atenção"},
-    "nothing_attention": {
-        "en": "No claim deviates and no test broke.",
-        "zh": "没有偏离文档的声明,也没有测试出错。",
-        "pt": "Nenhuma afirmação diverge e nenhum teste falhou.",
-    },
-    "claims": {"en": "Claims", "zh": "声明", "pt": "Afirmações"},
-    "sensitivity": {"en": "Sensitivity", "zh": "灵敏度", "pt": "Sensibilidade"},
-    "sens_intro": {
-        "en": "Would this suite catch a broken cluster? The last self-test misconfigured the suite's own cluster on "
-        "purpose (nox -s sensitivity) and counted the verdicts that changed as they must:",
-        "zh": "本套件能否发现有问题的集群?最近一次自检(nox -s sensitivity)故意错误配置了套件自己的集群,"
-        "并统计了按预期改变的结论:",
-        "pt": "Este conjunto detectaria um cluster com defeito? O último autoteste desconfigurou de propósito o "
-        "cluster do próprio conjunto (nox -s sensitivity) e contou os veredictos que mudaram como deviam:",
-    },
-    "sens_none": {
-        "en": "No sensitivity self-test on record (nox -s sensitivity).",
-        "zh": "尚无灵敏度自检记录(nox -s sensitivity)。",
-        "pt": "Nenhum autoteste de sensibilidade registrado (nox -s sensitivity).",
-    },
-    "sens_profiles": {"en": "Profiles", "zh": "配置档", "pt": "Perfis"},
-    "sens_detected": {"en": "Detected flips", "zh": "检出的变化", "pt": "Mudanças detectadas"},
-    "sens_false": {"en": "False alarms", "zh": "误报", "pt": "Falsos alarmes"},
-    "claims_total": {"en": "claims", "zh": "条声明", "pt": "afirmações"},
-    "col_id": {"en": "Claim", "zh": "声明", "pt": "Afirmação"},
-    "col_area": {"en": "Area", "zh": "领域", "pt": "Área"},
-    "col_verdict": {"en": "Verdict", "zh": "结论", "pt": "Veredicto"},
-    "col_duration": {"en": "Duration", "zh": "耗时", "pt": "Duração"},
-    "col_docs": {"en": "Documents", "zh": "文档", "pt": "Documentos"},
-    "col_statement": {"en": "Statement", "zh": "陈述", "pt": "Enunciado"},
-    "f_verdict": {"en": "Verdict", "zh": "结论", "pt": "Veredicto"},
-    "f_area": {"en": "Area", "zh": "领域", "pt": "Área"},
-    "f_doc": {"en": "Document", "zh": "文档", "pt": "Documento"},
-    "f_search": {"en": "Search", "zh": "搜索", "pt": "Buscar"},
-    "all": {"en": "all", "zh": "全部", "pt": "todos"},
-    "shown": {"en": "shown", "zh": "显示", "pt": "exibidas"},
-    "expand_all": {"en": "Expand all", "zh": "全部展开", "pt": "Expandir tudo"},
-    "collapse_all": {"en": "Collapse all", "zh": "全部折叠", "pt": "Recolher tudo"},
-    "quotes": {"en": "What the documents say", "zh": "文档原文", "pt": "O que os documentos dizem"},
-    "english": {"en": "English", "zh": "英文译文", "pt": "Em inglês"},
-    "documented": {"en": "Documented", "zh": "文档所述", "pt": "Documentado"},
-    "observed": {"en": "Observed", "zh": "实际观察", "pt": "Observado"},
-    "reason": {"en": "Why", "zh": "原因", "pt": "Motivo"},
-    "evidence": {"en": "Evidence", "zh": "证据", "pt": "Evidências"},
-    "observations": {"en": "Observations", "zh": "观察记录", "pt": "Observações"},
-    "case": {"en": "Case", "zh": "场景", "pt": "Caso"},
-    "chart.timeline": {"en": "Timeline", "zh": "时间线", "pt": "Linha do tempo"},
-    "chart.events": {"en": "Events", "zh": "事件", "pt": "Eventos"},
-    "chart.attempts": {"en": "Attempts", "zh": "尝试", "pt": "Tentativas"},
-    "chart.intervals": {"en": "Intervals", "zh": "时间区间", "pt": "Intervalos"},
-    "allure_report": {"en": "Allure report", "zh": "Allure 报告", "pt": "Relatório Allure"},
-    "allure": {"en": "In the Allure report", "zh": "Allure 报告中", "pt": "No relatório Allure"},
-    "raw": {"en": "raw data", "zh": "原始数据", "pt": "dados brutos"},
-    "tests": {"en": "Tests", "zh": "测试", "pt": "Testes"},
-    "no_evidence": {"en": "No evidence recorded.", "zh": "未记录证据。", "pt": "Nenhuma evidência registrada."},
-    "flag": {"en": "Note on the documents", "zh": "文档说明", "pt": "Observação sobre os documentos"},
-    "k8s": {"en": "Kubernetes", "zh": "Kubernetes", "pt": "Kubernetes"},
-    "provider": {"en": "Provider", "zh": "提供方", "pt": "Provedor"},
-    "nodes": {"en": "Nodes and runtimes", "zh": "节点与运行时", "pt": "Nós e runtimes"},
-    "handlers": {"en": "Runtime handlers", "zh": "运行时处理程序", "pt": "Handlers de runtime"},
-    "admission": {"en": "Admission plugins", "zh": "准入插件", "pt": "Plugins de admissão"},
-    "run_id": {"en": "Run", "zh": "运行", "pt": "Execução"},
-    "started": {"en": "Started", "zh": "开始", "pt": "Início"},
-    "run_time": {"en": "Run time", "zh": "运行时长", "pt": "Duração da execução"},
-    "exit": {"en": "Exit status", "zh": "退出状态", "pt": "Status de saída"},
-    "interrupted": {"en": "Interrupted", "zh": "已中断", "pt": "Interrompida"},
-    "rerun_of": {"en": "Rerun of", "zh": "重跑自", "pt": "Nova execução de"},
-    "expectations": {"en": "Expectations", "zh": "预期结果", "pt": "Expectativas"},
-    "mismatches": {"en": "mismatches", "zh": "处不符", "pt": "divergências"},
-    "kubelet": {"en": "Kubelet settings", "zh": "Kubelet 设置", "pt": "Configurações do kubelet"},
-    "language": {"en": "Language", "zh": "语言", "pt": "Idioma"},
-    "v.conforms": {"en": "conforms", "zh": "符合", "pt": "conforme"},
-    "v.deviates": {"en": "deviates", "zh": "偏离", "pt": "diverge"},
-    "v.error": {"en": "error", "zh": "出错", "pt": "erro"},
-    "v.skipped": {"en": "skipped", "zh": "已跳过", "pt": "ignorado"},
-    "v.not-applicable": {"en": "not applicable", "zh": "不适用", "pt": "não se aplica"},
-    "v.untested": {"en": "untested", "zh": "未测试", "pt": "não testado"},
-}
+#: The page's own files (reports/assets/), read once: its style, its script, and its UI strings (keys used in the page
+#: as ``data-i18n``; English is also the text written into the HTML), so that each is edited as what it is.
+ASSETS = Path(__file__).resolve().parent / "assets"
+I18N: dict[str, dict[str, str]] = json.loads((ASSETS / "i18n.json").read_text(encoding="utf-8"))
 
-CSS = """
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","WenQuanYi Micro Hei",
- sans-serif;color:#1d232a;background:#f4f6f8}
-header{background:#1f3a5f;color:#fff;padding:14px 28px;display:flex;align-items:center;gap:24px;flex-wrap:wrap}
-header h1{margin:0;font-size:21px;font-weight:600}
-header .sub{opacity:.85;font-size:13px}
-header .langs{margin-left:auto;display:flex;gap:4px;align-items:center}
-header .langs button{background:transparent;color:#fff;border:1px solid #8aa3c2;border-radius:4px;padding:3px 10px;
- cursor:pointer;font:inherit}
-header .langs button.on{background:#fff;color:#1f3a5f}
-main{padding:18px 28px 40px;max-width:1500px}
-section.cards{display:grid;grid-template-columns:minmax(330px,1fr) minmax(420px,1.35fr) minmax(320px,1fr);gap:16px}
-.card{background:#fff;border:1px solid #dde3e9;border-radius:8px;padding:14px 16px}
-.card h2{margin:0 0 10px;font-size:15px;font-weight:600;color:#33475b}
-.counts{display:grid;grid-template-columns:repeat(3,1fr);gap:8px}
-.count{border-radius:6px;padding:8px 10px;color:#fff;cursor:pointer;border:0;text-align:left;font:inherit}
-.count b{display:block;font-size:24px;line-height:1.1}
-.count span{font-size:12px;opacity:.95}
-.total{margin-top:10px;color:#52606d;font-size:13px}
-dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:3px 12px;margin:0;font-size:13px}
-dl.kv dt{color:#52606d}
-dl.kv dd{margin:0;word-break:break-word}
-.legend{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:12px;margin-top:6px;color:#3e4c59}
-.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
-.attn{margin-top:16px}
-.attn ul{margin:0;padding-left:18px;columns:2;column-gap:28px}
-.attn li{margin:2px 0;break-inside:avoid}
-.attn a{color:#1f3a5f;font-weight:600;text-decoration:none}
-.attn .why{color:#52606d;font-size:12.5px}
-.filters{display:flex;flex-wrap:wrap;gap:14px;align-items:center;margin:18px 0 8px}
-.filters label{font-size:13px;color:#3e4c59}
-.filters select,.filters input{font:inherit;padding:3px 6px;border:1px solid #c3ccd5;border-radius:4px;background:#fff}
-.filters button{font:inherit;padding:3px 10px;border:1px solid #c3ccd5;border-radius:4px;background:#fff;cursor:pointer}
-.filters .n{margin-left:auto;color:#52606d;font-size:13px}
-table.claims{width:100%;border-collapse:collapse;background:#fff;border:1px solid #dde3e9}
-table.claims th{text-align:left;font-weight:600;font-size:12.5px;color:#52606d;background:#eef2f6;padding:6px 8px;
- border-bottom:1px solid #dde3e9;position:sticky;top:0}
-table.claims td{padding:5px 8px;border-top:1px solid #edf0f3;vertical-align:top;font-size:13px}
-tr.claim{cursor:pointer}
-tr.claim:hover{background:#f7fafc}
-tr.claim td.id{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;white-space:nowrap}
-tr.claim td.id::before{content:"\\25B8";display:inline-block;width:14px;color:#7b8794}
-tr.claim.open td.id::before{content:"\\25BE"}
-tr.claim td.dur{text-align:right;white-space:nowrap;color:#52606d}
-tr.claim td.area{white-space:nowrap}
-.badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;color:#fff;white-space:nowrap}
-.doc{display:inline-block;border:1px solid #c3ccd5;border-radius:3px;padding:0 4px;margin:0 3px 2px 0;font-size:11.5px;
- font-family:ui-monospace,"DejaVu Sans Mono",monospace;color:#3e4c59;background:#f8fafc}
-tr.detail{display:none}
-tr.claim.open+tr.detail{display:table-row}
-tr.claim.off,tr.claim.off+tr.detail{display:none}
-tr.detail>td{background:#fbfcfd;padding:10px 16px 16px 30px}
-.st{display:none}
-body[data-lang=en] .st-en,body[data-lang=zh] .st-zh,body[data-lang=pt] .st-pt{display:inline}
-.det h3{font-size:13px;margin:12px 0 6px;color:#33475b}
-.det h3:first-child{margin-top:0}
-blockquote{margin:4px 0 8px;padding:4px 10px;border-left:3px solid #8aa3c2;background:#fff}
-blockquote .q{font-size:14px}
-blockquote .muted{font-size:12px;margin-right:8px}
-blockquote .en{color:#52606d;font-size:12.5px;margin-top:2px}
-.dvo{display:grid;grid-template-columns:1fr 1fr;gap:10px}
-.dvo div{background:#fff;border:1px solid #e3e8ed;border-radius:4px;padding:6px 8px;word-break:break-word}
-.dvo b{display:block;font-size:12px;color:#52606d;margin-bottom:2px}
-.why{white-space:pre-wrap}
-table.obs{border-collapse:collapse;font-size:12.5px;margin:4px 0;background:#fff}
-table.obs th,table.obs td{border:1px solid #e3e8ed;padding:3px 6px;text-align:left;vertical-align:top}
-table.obs th{background:#f1f4f7;font-weight:600}
-pre{background:#fff;border:1px solid #e3e8ed;border-radius:4px;padding:6px 8px;max-height:320px;overflow:auto;
- font-size:12px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
-code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;white-space:pre-wrap;word-break:break-word}
-.att-name{font-weight:600;font-size:12.5px;margin-top:8px}
-.allure-links{margin:0 0 8px;font-size:13px}
-.allure-links a{color:#1f3a5f;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
-svg.chart{display:block;max-width:100%;height:auto;background:#fff;border:1px solid #e3e8ed;border-radius:4px;
- margin:4px 0}
-.flag{background:#fff8e1;border:1px solid #f0d98a;border-radius:4px;padding:5px 8px;font-size:12.5px}
-svg text{font-family:system-ui,sans-serif}
-.muted{color:#7b8794}
-@media (max-width:1100px){section.cards{grid-template-columns:1fr}.attn ul{columns:1}}
-"""
+CSS = (ASSETS / "compliance.css").read_text(encoding="utf-8")
 
 LOADING = (
     "<style>html.loading main{display:none}</style><script>document.documentElement.classList.add('loading')</script>"
@@ -257,100 +96,7 @@ LOADING = (
 the browser then lays out the claims once, filtered as the URL fragment says, instead of the whole unfiltered table
 while it parses and again after the script."""
 
-JS = """
-(function(){
-  var t0 = performance.now();
-  try {
-    var I18N = JSON.parse(document.getElementById('i18n').textContent);
-    var body = document.body, rows = Array.prototype.slice.call(document.querySelectorAll('tr.claim'));
-    var fv = document.getElementById('f-verdict'), fa = document.getElementById('f-area'),
-        fd = document.getElementById('f-doc'), fs = document.getElementById('f-search'),
-        shown = document.getElementById('n-shown');
-    function localize(root, lang){
-      root.querySelectorAll('[data-i18n]').forEach(function(el){
-        var e = I18N[el.getAttribute('data-i18n')];
-        if (e) el.textContent = e[lang] || e.en;
-      });
-    }
-    function setLang(lang){
-      if (!I18N.title[lang]) lang = 'en';
-      body.setAttribute('data-lang', lang);
-      document.documentElement.setAttribute('lang', lang === 'zh' ? 'zh' : lang);
-      localize(document, lang);
-      document.querySelectorAll('[data-i18n-ph]').forEach(function(el){
-        var e = I18N[el.getAttribute('data-i18n-ph')];
-        if (e) el.setAttribute('placeholder', e[lang] || e.en);
-      });
-      document.querySelectorAll('.langs button').forEach(function(b){
-        b.classList.toggle('on', b.getAttribute('data-lang') === lang);
-      });
-      document.title = document.title.replace(/^[^·]*·/, (I18N.title[lang] || I18N.title.en) + ' ·');
-    }
-    function apply(){
-      var v = fv.value, a = fa.value, d = fd.value, q = fs.value.trim().toLowerCase(), n = 0;
-      rows.forEach(function(r){
-        var ok = (!v || r.getAttribute('data-verdict') === v) && (!a || r.getAttribute('data-area') === a) &&
-                 (!d || (' ' + r.getAttribute('data-docs') + ' ').indexOf(' ' + d + ' ') >= 0) &&
-                 (!q || r.textContent.toLowerCase().indexOf(q) >= 0);
-        r.classList.toggle('off', !ok);
-        if (ok) n++;
-      });
-      shown.textContent = n;
-    }
-    [fv, fa, fd].forEach(function(s){ s.addEventListener('change', apply); });
-    fs.addEventListener('input', apply);
-    // A claim's details stay raw text until the claim is first opened (see _folded).
-    function unfold(r){
-      var d = r.nextElementSibling, s = d && d.querySelector('script.folded');
-      if (!s) return;
-      var t = document.createElement('template');
-      t.innerHTML = s.textContent;
-      localize(t.content, body.getAttribute('data-lang') || 'en');
-      s.replaceWith(t.content);
-    }
-    function open(r){ unfold(r); r.classList.add('open'); }
-    rows.forEach(function(r){
-      r.addEventListener('click', function(){
-        if (r.classList.contains('open')) r.classList.remove('open'); else open(r);
-      });
-    });
-    document.querySelectorAll('.langs button').forEach(function(b){
-      b.addEventListener('click', function(){ setLang(b.getAttribute('data-lang')); });
-    });
-    document.querySelectorAll('[data-pick-verdict]').forEach(function(b){
-      b.addEventListener('click', function(){ fv.value = b.getAttribute('data-pick-verdict'); apply();
-        document.getElementById('claims').scrollIntoView(); });
-    });
-    document.querySelectorAll('a[data-open]').forEach(function(l){
-      l.addEventListener('click', function(){
-        var r = document.getElementById(l.getAttribute('data-open')); if (r) open(r); });
-    });
-    document.getElementById('expand').addEventListener('click', function(){
-      rows.forEach(function(r){ if (!r.classList.contains('off')) open(r); }); });
-    document.getElementById('collapse').addEventListener('click', function(){
-      rows.forEach(function(r){ r.classList.remove('open'); }); });
-    var p = {};
-    location.hash.replace(/^#/, '').split('&').forEach(function(kv){
-      var i = kv.indexOf('='); if (i > 0) p[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
-    });
-    function pick(sel, val){
-      if (val === undefined) return;
-      for (var i = 0; i < sel.options.length; i++) if (sel.options[i].value === val) { sel.value = val; return; }
-    }
-    pick(fv, p.verdict); pick(fa, p.area); pick(fd, p.doc);
-    var opened = p.open ? document.getElementById('c-' + p.open) : null;
-    setLang(p.lang || 'en');
-    if (opened) open(opened);
-    apply();
-    if (opened) opened.scrollIntoView();  // e.g. from the Allure report's link to the claim
-  } finally {
-    // <main> stays out of the layout until the fragment's filters are applied (see LOADING): one layout, not two.
-    document.documentElement.classList.remove('loading');
-  }
-  document.body.setAttribute('data-ready-ms', (performance.now()).toFixed(1));
-  document.body.setAttribute('data-script-ms', (performance.now() - t0).toFixed(1));
-})();
-"""
+JS = (ASSETS / "compliance.js").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -692,6 +438,83 @@ def _sensitivity(sensitivity: Mapping[str, Any] | None, area_names: Mapping[str,
     return head + table
 
 
+@dataclasses.dataclass(frozen=True)
+class AttentionView:
+    """A claim that deviates or broke, with the first line of why (160 characters at most)."""
+
+    id: str
+    badge: Markup
+    why: str
+
+
+def _first_line(reason: object) -> str:
+    lines = str(reason or "").strip().splitlines()
+    first = lines[0] if lines else ""
+    return first[:160] + ("…" if len(first) > 160 else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class RowView:
+    """One claim's row of the table and its folded details (built when the row is first opened)."""
+
+    id: str
+    verdict: str
+    area: str
+    area_name: str
+    documents: list[str]
+    duration: str
+    badge: Markup
+    statement: Markup
+    detail: Markup
+
+
+@dataclasses.dataclass(frozen=True)
+class PageView:
+    """What templates/compliance.html.j2 shows: plain values (escaped by the template) and the parts still built as
+    markup here (``Markup``: their values were escaped where they were built)."""
+
+    run_id: str
+    kubernetes: str
+    counts: list[tuple[str, str, int]]  # verdict, colour, count
+    claims: int
+    duration: str
+    chart: Markup
+    run_info: Markup
+    attention: list[AttentionView]
+    sensitivity: Markup
+    verdict_options: list[str]
+    areas: list[tuple[str, str]]  # code, name
+    documents: list[tuple[str, str, str, str]]  # code, title, language, era
+    shown: int
+    rows: list[RowView]
+    generated: str
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    """templates/compliance.html.j2 with autoescaping, the page's files and the UI-string helper ``t``."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        # every value is escaped as the markup built here escapes it (html.escape: &#x27;, &quot;), so the page does
+        # not mix two spellings of one character
+        finalize=lambda value: value if isinstance(value, Markup) else Markup(esc(value)),
+    )
+    environment.globals.update(
+        t=lambda key, tag="span", attrs="": Markup(_t(key, tag, attrs)),
+        title=I18N["title"]["en"],
+        css=Markup(CSS),
+        js=Markup(JS),
+        loading=Markup(LOADING),
+        languages=LANG_NAMES,
+        verdict_order=VERDICT_ORDER,
+        colours=VERDICT_COLOURS,
+    )
+    return environment.get_template("compliance.html.j2")
+
+
 def render(
     verdicts: Mapping[str, Any],
     run: Mapping[str, Any],
@@ -721,61 +544,37 @@ def render(
     for r in records.values():
         per_area[str(r.get("area"))][str(r.get("verdict"))] += 1
 
-    # Summary cards.
-    count_cards = "".join(
-        f'<button class="count" style="background:{VERDICT_COLOURS[v]}" data-pick-verdict="{esc(v)}">'
-        f"<b>{counts.get(v, 0)}</b>{_t('v.' + v)}</button>"
-        for v in VERDICT_ORDER
-    )
-    legend = "".join(
-        f'<span><i style="background:{VERDICT_COLOURS[v]}"></i>{_t("v." + v)}</span>' for v in VERDICT_ORDER
-    )
-    attention = [cid for cid in ids if records[cid].get("verdict") in ("error", "deviates")]
-    if attention:
-        items = []
-        for cid in attention:
-            why = str(records[cid].get("reason") or "").strip().splitlines()
-            first = why[0] if why else ""
-            items.append(
-                f'<li><a href="#c-{esc(cid)}" data-open="c-{esc(cid)}">{esc(cid)}</a> '
-                f"{_verdict_badge(str(records[cid].get('verdict')))} "
-                f'<span class="why">{esc(first[:160] + ("…" if len(first) > 160 else ""))}</span></li>'
-            )
-        attn_html = "<ul>" + "".join(items) + "</ul>"
-    else:
-        attn_html = f'<div class="muted">{_t("nothing_attention")}</div>'
-
-    # Filters.
-    v_opts = "".join(_t("v." + v, "option", f' value="{esc(v)}"') for v in VERDICT_ORDER if counts.get(v))
-    a_opts = "".join(f'<option value="{esc(a)}" title="{esc(area_names.get(a, ""))}">{esc(a)}</option>' for a in areas)
-    d_opts = "".join(
-        f'<option value="{esc(code)}" title="{esc(meta.title)}">{esc(code)} · '
-        f"{esc(meta.language)} · {esc(_short(meta.docs_version))}</option>"
-        for code, meta in documents.items()
-    )
+    attention = [
+        AttentionView(
+            cid, Markup(_verdict_badge(str(records[cid].get("verdict")))), _first_line(records[cid].get("reason"))
+        )
+        for cid in ids
+        if records[cid].get("verdict") in ("error", "deviates")
+    ]
+    verdicts_present = [v for v in VERDICT_ORDER if counts.get(v)]
 
     # Table.
-    rows: list[str] = []
+    rows: list[RowView] = []
     for cid in ids:
         rec = records[cid]
         cat = cat_claims.get(cid)
         verdict = str(rec.get("verdict"))
         area = str(rec.get("area") or (cat and cat.area) or "")
-        docs = list(cat.documents) if cat else []
         dur = rec.get("duration")
-        dur_s = format_duration(float(dur)) if isinstance(dur, int | float) and dur else ""
         rows.append(
-            f'<tr class="claim" id="c-{esc(cid)}" data-verdict="{esc(verdict)}" data-area="{esc(area)}" '
-            f'data-docs="{esc(" ".join(docs))}"><td class="id">{esc(cid)}</td>'
-            f'<td class="area" title="{esc(area_names.get(area, ""))}">{esc(area)}</td>'
-            f"<td>{_verdict_badge(verdict)}</td>"
-            f'<td class="dur">{esc(dur_s)}</td><td>{"".join(f"<span class=doc>{esc(d)}</span>" for d in docs)}</td>'
-            f"<td>{_statement(cid, rec, cat, doc_lang)}</td></tr>"
-            f'<tr class="detail"><td colspan="6">{_folded(_detail(rec, cat, documents, allure_links.get(cid, ())))}'
-            "</td></tr>"
+            RowView(
+                id=cid,
+                verdict=verdict,
+                area=area,
+                area_name=area_names.get(area, ""),
+                documents=list(cat.documents) if cat else [],
+                duration=format_duration(float(dur)) if isinstance(dur, int | float) and dur else "",
+                badge=Markup(_verdict_badge(verdict)),
+                statement=Markup(_statement(cid, rec, cat, doc_lang)),
+                detail=Markup(_folded(_detail(rec, cat, documents, allure_links.get(cid, ())))),
+            )
         )
 
-    lang_buttons = "".join(f'<button data-lang="{k}">{esc(v)}</button>' for k, v in LANG_NAMES.items())
     i18n_json = json.dumps(I18N, ensure_ascii=False).replace("<", "\\u003c")
     run_id = str(run.get("run_id") or verdicts.get("run_id") or "")
     k8s = ""
@@ -783,43 +582,24 @@ def render(
         k8s = str(run["cluster"]["kubernetes_version"])
     chart = area_chart(areas, per_area, area_names)
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(I18N["title"]["en"])} · {esc(run_id)}</title>
-<style>{CSS}</style>{LOADING}</head>
-<body data-lang="en">
-<header><div><h1>{_t("title")}{" · Kubernetes " + esc(k8s) if k8s else ""}</h1>
-<div class="sub">{_t("subtitle")}</div></div>
-<div class="langs">{_t("language", "span", ' class="sub"')}&nbsp;{lang_buttons}</div></header>
-<main>
-<section class="cards">
-<div class="card"><h2>{_t("summary")}</h2><div class="counts">{count_cards}</div>
-<div class="total">{len(records)} {_t("claims_total")} · {esc(format_duration(run.get("duration")))}</div></div>
-<div class="card"><h2>{_t("by_area")}</h2>{chart}<div class="legend">{legend}</div></div>
-<div class="card"><h2>{_t("cluster")}</h2>{_run_info(run, verdicts, bool(allure_links))}</div>
-</section>
-<section class="card attn"><h2>{_t("attention")} ({len(attention)})</h2>{attn_html}</section>
-<section class="card" id="sensitivity"><h2>{_t("sensitivity")}</h2>{_sensitivity(sensitivity, area_names)}</section>
-<section id="claims">
-<div class="filters">
-<label>{_t("f_verdict")} <select id="f-verdict">{_t("all", "option", ' value=""')}{v_opts}</select></label>
-<label>{_t("f_area")} <select id="f-area">{_t("all", "option", ' value=""')}{a_opts}</select></label>
-<label>{_t("f_doc")} <select id="f-doc">{_t("all", "option", ' value=""')}{d_opts}</select></label>
-<label>{_t("f_search")} <input id="f-search" type="search" size="18"></label>
-<button id="expand">{_t("expand_all")}</button><button id="collapse">{_t("collapse_all")}</button>
-<span class="n"><span id="n-shown">{len(ids)}</span> / {len(ids)} {_t("shown")}</span>
-</div>
-<table class="claims"><thead><tr><th>{_t("col_id")}</th><th>{_t("col_area")}</th><th>{_t("col_verdict")}</th>
-<th>{_t("col_duration")}</th><th>{_t("col_docs")}</th><th>{_t("col_statement")}</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>
-</section>
-<p class="muted">{esc(run_id)} · {esc(generated)}</p>
-</main>
-<script type="application/json" id="i18n">{i18n_json}</script>
-<script>{JS}</script>
-</body></html>
-"""
+    page = PageView(
+        run_id=run_id,
+        kubernetes=k8s,
+        counts=[(v, VERDICT_COLOURS[v], counts.get(v, 0)) for v in VERDICT_ORDER],
+        claims=len(records),
+        duration=format_duration(run.get("duration")),
+        chart=Markup(chart),
+        run_info=Markup(_run_info(run, verdicts, bool(allure_links))),
+        attention=attention,
+        sensitivity=Markup(_sensitivity(sensitivity, area_names)),
+        verdict_options=verdicts_present,
+        areas=[(a, area_names.get(a, "")) for a in areas],
+        documents=[(code, meta.title, meta.language, _short(meta.docs_version)) for code, meta in documents.items()],
+        shown=len(ids),
+        rows=rows,
+        generated=generated,
+    )
+    return _template().render(page=page, i18n_json=Markup(i18n_json))
 
 
 def build(run_dir: Path, catalogue: Path | None = None) -> Path:
