@@ -377,27 +377,22 @@ def _attachment_view(att: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sensitivity(sensitivity: Mapping[str, Any] | None, area_names: Mapping[str, str]) -> str:
-    """The last sensitivity self-test (fixtures/sensitivity): when and where, and per area the required verdict
-    changes it detected and the false alarms."""
-    if not sensitivity:
-        return f'<div class="muted">{_t("sens_none")}</div>'
-    required, detected = int(sensitivity.get("required") or 0), int(sensitivity.get("detected") or 0)
-    rate = f"{100 * detected / required:.0f}%" if required else "–"
-    head = (
-        f"<p>{_t('sens_intro')} <b>{detected}/{required} ({esc(rate)})</b>, {_t('sens_false')}: "
-        f"<b>{esc(sensitivity.get('false_alarms', 0))}</b> · {esc(sensitivity.get('finished', ''))} · "
-        f"{esc(sensitivity.get('cluster', ''))} (Kubernetes {esc(sensitivity.get('kubernetes', ''))})</p>"
-    )
-    rows = "".join(
-        f'<tr><td title="{esc(area_names.get(str(area), ""))}">{esc(area)}</td><td>{esc(row.get("profiles"))}</td>'
-        f"<td>{esc(row.get('detected'))}/{esc(row.get('required'))}</td><td>{esc(row.get('false_alarms'))}</td></tr>"
-        for area, row in _as_dict(sensitivity.get("areas")).items()
-    )
-    table = (
-        f'<table class="claims"><thead><tr><th>{_t("col_area")}</th><th>{_t("sens_profiles")}</th>'
-        f"<th>{_t('sens_detected')}</th><th>{_t('sens_false')}</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
-    return head + table
+    """The last sensitivity self-test (fixtures/sensitivity) as templates/sensitivity.html.j2 shows it."""
+    view = None
+    if sensitivity:
+        required, detected = int(sensitivity.get("required") or 0), int(sensitivity.get("detected") or 0)
+        view = {
+            "required": required,
+            "detected": detected,
+            "rate": f"{100 * detected / required:.0f}%" if required else "–",
+            **{k: sensitivity.get(k, "") for k in ("finished", "cluster", "kubernetes")},
+            "false_alarms": sensitivity.get("false_alarms", 0),
+            "areas": [
+                (area, area_names.get(str(area), ""), _as_dict(row))
+                for area, row in _as_dict(sensitivity.get("areas")).items()
+            ],
+        }
+    return str(_template("sensitivity.html.j2").render(s=view)).removesuffix("\n")
 
 
 @dataclasses.dataclass(frozen=True)
