@@ -56,7 +56,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,70 +207,50 @@ def area_chart(areas: Sequence[str], per_area: Mapping[str, Counter[str]], names
 # --------------------------------------------------------------------------- page parts
 
 
-def _kv(rows: Iterable[tuple[str, str]]) -> str:
-    """A definition list; keys are UI-string keys, values are already-escaped HTML."""
-    return '<dl class="kv">' + "".join(f"{_t(k, 'dt')}<dd>{v}</dd>" for k, v in rows) + "</dl>"
-
-
 def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any], with_allure: bool = False) -> str:
+    """The cluster and the run (templates/run_info.html.j2): values are plain text unless built as markup here."""
     cluster = run.get("cluster") if isinstance(run.get("cluster"), dict) else {}
     assert isinstance(cluster, dict)
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, object]] = []
     if cluster.get("kubernetes_version"):
-        rows.append(("k8s", esc(cluster["kubernetes_version"])))
+        rows.append(("k8s", cluster["kubernetes_version"]))
     if cluster.get("provider"):
-        rows.append(("provider", esc(cluster["provider"])))
+        rows.append(("provider", cluster["provider"]))
     runtimes = cluster.get("runtime_versions")
     if isinstance(runtimes, dict) and runtimes:
-        rows.append(
-            ("nodes", "<br>".join(f"{esc(n)} <span class='muted'>{esc(v)}</span>" for n, v in runtimes.items()))
-        )
+        nodes = "<br>".join(f"{esc(n)} <span class='muted'>{esc(v)}</span>" for n, v in runtimes.items())
+        rows.append(("nodes", Markup(nodes)))
     for key, label in (("runtime_handlers", "handlers"), ("admission_plugins", "admission")):
         if isinstance(cluster.get(key), list):
-            rows.append((label, esc(", ".join(str(x) for x in cluster[key])) or "—"))
-    rows.append(("run_id", f"<code>{esc(run.get('run_id') or verdicts.get('run_id') or '?')}</code>"))
+            rows.append((label, ", ".join(str(x) for x in cluster[key]) or "—"))
+    rows.append(("run_id", Markup(f"<code>{esc(run.get('run_id') or verdicts.get('run_id') or '?')}</code>")))
     if run.get("start"):
-        rows.append(("started", esc(str(run["start"]).replace("T", " "))))
+        rows.append(("started", str(run["start"]).replace("T", " ")))
     if isinstance(run.get("duration"), int | float):
-        rows.append(("run_time", esc(format_duration(float(run["duration"])))))
+        rows.append(("run_time", format_duration(float(run["duration"]))))
     if run.get("exitstatus") is not None:
-        rows.append(("exit", esc(run["exitstatus"])))
+        rows.append(("exit", run["exitstatus"]))
     interrupted = run.get("interrupted")
     if isinstance(interrupted, dict):
-        at = str(interrupted.get("at")).replace("T", " ")
-        rows.append(("interrupted", f"{esc(interrupted.get('by'))} {esc(at)}"))
+        rows.append(("interrupted", f"{interrupted.get('by') or ''} {str(interrupted.get('at')).replace('T', ' ')}"))
     if verdicts.get("rerun_of"):
-        rows.append(("rerun_of", f"<code>{esc(verdicts['rerun_of'])}</code>"))
+        rows.append(("rerun_of", Markup(f"<code>{esc(verdicts['rerun_of'])}</code>")))
     exp = verdicts.get("expectations")
     if isinstance(exp, dict) and exp.get("path"):
         n = len(exp.get("mismatches") or [])
-        rows.append(("expectations", f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}"))
+        rows.append(("expectations", Markup(f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}")))
     if with_allure:
-        rows.append(("allure_report", f'<a href="{allure.REPORT}/index.html">{allure.REPORT}/index.html</a>'))
-    out = _kv(rows)
+        rows.append(("allure_report", Markup(f'<a href="{allure.REPORT}/index.html">{allure.REPORT}/index.html</a>')))
     kubelet = cluster.get("kubelet_settings")
-    if isinstance(kubelet, dict) and kubelet:
-        out += f"<details><summary>{_t('kubelet')}</summary>{_kubelet_table(kubelet)}</details>"
-    return out
-
-
-def _kubelet_table(kubelet: Mapping[str, Any]) -> str:
-    nodes = list(kubelet)
+    nodes_of = list(kubelet) if isinstance(kubelet, dict) else []
     keys: list[str] = []
-    for settings in kubelet.values():
-        for k in settings if isinstance(settings, dict) else {}:
-            if k not in keys:
-                keys.append(k)
-    head = "<tr><th></th>" + "".join(f"<th>{esc(n)}</th>" for n in nodes) + "</tr>"
-    body = "".join(
-        f"<tr><th>{esc(k)}</th>"
-        + "".join(
-            f"<td>{esc(_compact(kubelet[n].get(k, '')) if isinstance(kubelet[n], dict) else '')}</td>" for n in nodes
-        )
-        + "</tr>"
-        for k in keys
-    )
-    return f'<table class="obs">{head}{body}</table>'
+    for settings in (kubelet or {}).values() if isinstance(kubelet, dict) else ():
+        keys.extend(k for k in (settings if isinstance(settings, dict) else {}) if k not in keys)
+    kubelet_rows = [
+        (k, [_compact(kubelet[n].get(k, "")) if isinstance(kubelet[n], dict) else "" for n in nodes_of]) for k in keys
+    ]
+    view = {"rows": rows, "kubelet_nodes": nodes_of, "kubelet_rows": kubelet_rows}
+    return str(_template("run_info.html.j2").render(r=view)).removesuffix("\n")
 
 
 def _verdict_badge(verdict: str) -> str:
