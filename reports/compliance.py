@@ -241,11 +241,11 @@ def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any], with_allure: 
         rows.append(("expectations", Markup(f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}")))
     if with_allure:
         rows.append(("allure_report", Markup(f'<a href="{allure.REPORT}/index.html">{allure.REPORT}/index.html</a>')))
-    kubelet = cluster.get("kubelet_settings")
-    nodes_of = list(kubelet) if isinstance(kubelet, dict) else []
+    kubelet = _as_dict(cluster.get("kubelet_settings"))
+    nodes_of = list(kubelet)
     keys: list[str] = []
-    for settings in (kubelet or {}).values() if isinstance(kubelet, dict) else ():
-        keys.extend(k for k in (settings if isinstance(settings, dict) else {}) if k not in keys)
+    for settings in kubelet.values():
+        keys.extend(k for k in _as_dict(settings) if k not in keys)
     kubelet_rows = [
         (k, [_compact(kubelet[n].get(k, "")) if isinstance(kubelet[n], dict) else "" for n in nodes_of]) for k in keys
     ]
