@@ -56,7 +56,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,70 +207,50 @@ def area_chart(areas: Sequence[str], per_area: Mapping[str, Counter[str]], names
 # --------------------------------------------------------------------------- page parts
 
 
-def _kv(rows: Iterable[tuple[str, str]]) -> str:
-    """A definition list; keys are UI-string keys, values are already-escaped HTML."""
-    return '<dl class="kv">' + "".join(f"{_t(k, 'dt')}<dd>{v}</dd>" for k, v in rows) + "</dl>"
-
-
 def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any], with_allure: bool = False) -> str:
+    """The cluster and the run (templates/run_info.html.j2): values are plain text unless built as markup here."""
     cluster = run.get("cluster") if isinstance(run.get("cluster"), dict) else {}
     assert isinstance(cluster, dict)
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, object]] = []
     if cluster.get("kubernetes_version"):
-        rows.append(("k8s", esc(cluster["kubernetes_version"])))
+        rows.append(("k8s", cluster["kubernetes_version"]))
     if cluster.get("provider"):
-        rows.append(("provider", esc(cluster["provider"])))
+        rows.append(("provider", cluster["provider"]))
     runtimes = cluster.get("runtime_versions")
     if isinstance(runtimes, dict) and runtimes:
-        rows.append(
-            ("nodes", "<br>".join(f"{esc(n)} <span class='muted'>{esc(v)}</span>" for n, v in runtimes.items()))
-        )
+        nodes = "<br>".join(f"{esc(n)} <span class='muted'>{esc(v)}</span>" for n, v in runtimes.items())
+        rows.append(("nodes", Markup(nodes)))
     for key, label in (("runtime_handlers", "handlers"), ("admission_plugins", "admission")):
         if isinstance(cluster.get(key), list):
-            rows.append((label, esc(", ".join(str(x) for x in cluster[key])) or "—"))
-    rows.append(("run_id", f"<code>{esc(run.get('run_id') or verdicts.get('run_id') or '?')}</code>"))
+            rows.append((label, ", ".join(str(x) for x in cluster[key]) or "—"))
+    rows.append(("run_id", Markup(f"<code>{esc(run.get('run_id') or verdicts.get('run_id') or '?')}</code>")))
     if run.get("start"):
-        rows.append(("started", esc(str(run["start"]).replace("T", " "))))
+        rows.append(("started", str(run["start"]).replace("T", " ")))
     if isinstance(run.get("duration"), int | float):
-        rows.append(("run_time", esc(format_duration(float(run["duration"])))))
+        rows.append(("run_time", format_duration(float(run["duration"]))))
     if run.get("exitstatus") is not None:
-        rows.append(("exit", esc(run["exitstatus"])))
+        rows.append(("exit", run["exitstatus"]))
     interrupted = run.get("interrupted")
     if isinstance(interrupted, dict):
-        at = str(interrupted.get("at")).replace("T", " ")
-        rows.append(("interrupted", f"{esc(interrupted.get('by'))} {esc(at)}"))
+        rows.append(("interrupted", f"{interrupted.get('by') or ''} {str(interrupted.get('at')).replace('T', ' ')}"))
     if verdicts.get("rerun_of"):
-        rows.append(("rerun_of", f"<code>{esc(verdicts['rerun_of'])}</code>"))
+        rows.append(("rerun_of", Markup(f"<code>{esc(verdicts['rerun_of'])}</code>")))
     exp = verdicts.get("expectations")
     if isinstance(exp, dict) and exp.get("path"):
         n = len(exp.get("mismatches") or [])
-        rows.append(("expectations", f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}"))
+        rows.append(("expectations", Markup(f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}")))
     if with_allure:
-        rows.append(("allure_report", f'<a href="{allure.REPORT}/index.html">{allure.REPORT}/index.html</a>'))
-    out = _kv(rows)
-    kubelet = cluster.get("kubelet_settings")
-    if isinstance(kubelet, dict) and kubelet:
-        out += f"<details><summary>{_t('kubelet')}</summary>{_kubelet_table(kubelet)}</details>"
-    return out
-
-
-def _kubelet_table(kubelet: Mapping[str, Any]) -> str:
-    nodes = list(kubelet)
+        rows.append(("allure_report", Markup(f'<a href="{allure.REPORT}/index.html">{allure.REPORT}/index.html</a>')))
+    kubelet = _as_dict(cluster.get("kubelet_settings"))
+    nodes_of = list(kubelet)
     keys: list[str] = []
     for settings in kubelet.values():
-        for k in settings if isinstance(settings, dict) else {}:
-            if k not in keys:
-                keys.append(k)
-    head = "<tr><th></th>" + "".join(f"<th>{esc(n)}</th>" for n in nodes) + "</tr>"
-    body = "".join(
-        f"<tr><th>{esc(k)}</th>"
-        + "".join(
-            f"<td>{esc(_compact(kubelet[n].get(k, '')) if isinstance(kubelet[n], dict) else '')}</td>" for n in nodes
-        )
-        + "</tr>"
-        for k in keys
-    )
-    return f'<table class="obs">{head}{body}</table>'
+        keys.extend(k for k in _as_dict(settings) if k not in keys)
+    kubelet_rows = [
+        (k, [_compact(kubelet[n].get(k, "")) if isinstance(kubelet[n], dict) else "" for n in nodes_of]) for k in keys
+    ]
+    view = {"rows": rows, "kubelet_nodes": nodes_of, "kubelet_rows": kubelet_rows}
+    return str(_template("run_info.html.j2").render(r=view)).removesuffix("\n")
 
 
 def _verdict_badge(verdict: str) -> str:
@@ -292,57 +272,6 @@ def _statement(claim_id: str, record: Mapping[str, Any], cat: Claim | None, doc_
     return "".join(spans)
 
 
-def _observations(obs: Sequence[Mapping[str, Any]]) -> str:
-    with_case = any(isinstance(o.get("data"), dict) and o["data"] for o in obs)
-    multi_test = len({o.get("test") for o in obs}) > 1
-    head = "<tr>"
-    if with_case:
-        head += f"<th>{_t('case')}</th>"
-    if multi_test:
-        head += f"<th>{_t('tests')}</th>"
-    head += f"<th>{_t('documented')}</th><th>{_t('observed')}</th></tr>"
-    rows = []
-    for o in obs:
-        cells = ""
-        if with_case:
-            data = o.get("data") if isinstance(o.get("data"), dict) else {}
-            assert isinstance(data, dict)
-            case = data["case"] if set(data) == {"case"} else _compact(data) if data else ""
-            cells += f"<td>{esc(case)}</td>"
-        if multi_test:
-            cells += f"<td><code>{esc(str(o.get('test', '')).rsplit('::', 1)[-1])}</code></td>"
-        cells += f"<td><code>{esc(_compact(o.get('documented')))}</code></td>"
-        cells += f"<td><code>{esc(_compact(o.get('observed')))}</code></td>"
-        rows.append(f"<tr>{cells}</tr>")
-    return f'<table class="obs">{head}{"".join(rows)}</table>'
-
-
-def _attachment(att: Mapping[str, Any]) -> str:
-    name = str(att.get("name", ""))
-    content = att.get("content")
-    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2, default=str)
-    truncated = (
-        f" <span class='muted'>(truncated, {esc(att['truncated'])} chars)</span>" if att.get("truncated") else ""
-    )
-    chart = charts.chart_for(name, content)
-    if chart is not None:
-        kind, svg = chart
-        return (
-            f'<div class="att-name">{_t("chart." + kind)}: {esc(name)}{truncated}</div>{svg}'
-            f"<details><summary>{_t('raw')}</summary><pre>{esc(text)}</pre></details>"
-        )
-    return f'<div class="att-name">{esc(name)}{truncated}</div><pre>{esc(text)}</pre>'
-
-
-def _allure_links(links: Sequence[Mapping[str, str]]) -> str:
-    items = ", ".join(
-        f'<a class="allure" href="{esc(link.get("href"))}">{esc(link.get("name"))}</a>'
-        f'<span class="muted"> {esc(link.get("status", ""))}</span>'
-        for link in links
-    )
-    return f'<div class="allure-links">{_t("allure")}: {items}</div>'
-
-
 def _folded(markup: str) -> str:
     """A claim's details as raw text in ``<script type="text/html">``, built into the page when the claim is opened.
 
@@ -360,82 +289,90 @@ def _detail(
     documents: Mapping[str, Document],
     links: Sequence[Mapping[str, str]] = (),
 ) -> str:
-    parts: list[str] = [_allure_links(links)] if links else []
-    sources = cat.sources if cat else ()
-    if sources:
-        parts.append(f"<h3>{_t('quotes')}</h3>")
-        grouped: dict[tuple[str, str], list[str]] = {}  # the same sentence in several versions: one quote
-        for src in sources:
-            grouped.setdefault((src.quote, src.english), []).append(src.doc)
-        for (quote, english), docs in grouped.items():
-            metas = [documents.get(d) or Document(d) for d in docs]
-            lang = esc(metas[0].language)
-            badges = " ".join(
-                f'<span class="doc">{esc(d)}</span><span class="muted">{esc(m.docs_version)}</span>'
-                for d, m in zip(docs, metas, strict=True)
-            )
-            parts.append(
-                f'<blockquote>{badges} <span class="muted">· {lang}</span>'
-                f'<div class="q" lang="{lang}">{esc(quote)}</div>'
-                f'<div class="en" lang="en">{_t("english")}: {esc(english)}</div></blockquote>'
-            )
-    flag = cat.flag if cat else None
-    if flag:
-        parts.append(f'<div class="flag">{_t("flag")} ({esc(flag.kind)}): {esc(flag.note)}</div>')
-    if record.get("documented") is not None or record.get("observed") is not None:
-        parts.append(
-            f'<h3>{_t("documented")} / {_t("observed")}</h3><div class="dvo">'
-            f"<div><b>{_t('documented')}</b><code>{esc(_compact(record.get('documented')))}</code></div>"
-            f"<div><b>{_t('observed')}</b><code>{esc(_compact(record.get('observed')))}</code></div></div>"
-        )
-    if record.get("reason"):
-        parts.append(f'<h3>{_t("reason")}</h3><pre class="why">{esc(record["reason"])}</pre>')
+    """A claim's details (templates/detail.html.j2) from its verdict record and its catalogue entry."""
+    grouped: dict[tuple[str, str], list[str]] = {}  # the same sentence in several versions: one quote
+    for src in cat.sources if cat else ():
+        grouped.setdefault((src.quote, src.english), []).append(src.doc)
+    quotes = []
+    for (quote, english), docs in grouped.items():
+        metas = [documents.get(d) or Document(d) for d in docs]
+        eras = [(d, m.docs_version) for d, m in zip(docs, metas, strict=True)]
+        quotes.append({"documents": eras, "language": metas[0].language, "quote": quote, "english": english})
     evidence = [e for e in record.get("evidence") or [] if isinstance(e, dict)]
-    parts.append(f"<h3>{_t('evidence')}</h3>")
-    obs = [e for e in evidence if e.get("kind") == "observation"]
-    atts = [e for e in evidence if e.get("kind") == "attachment"]
-    if obs:
-        parts.append(f'<div class="att-name">{_t("observations")}</div>{_observations(obs)}')
-    parts.extend(_attachment(a) for a in atts)
-    if not obs and not atts:
-        parts.append(f'<div class="muted">{_t("no_evidence")}</div>')
-    results = [r for r in record.get("results") or [] if isinstance(r, dict)]
-    if results:
-        parts.append(f'<h3>{_t("tests")}</h3><table class="obs">')
-        for r in results:
-            parts.append(
-                f"<tr><td><code>{esc(r.get('test'))}</code></td><td>{_verdict_badge(str(r.get('verdict')))}</td>"
-                f"<td>{esc(format_duration(r.get('duration')))}</td><td>{esc(r.get('reason') or '')}</td></tr>"
-            )
-        parts.append("</table>")
-    return '<div class="det">' + "".join(parts) + "</div>"
+    observations = [e for e in evidence if e.get("kind") == "observation"]
+    with_case = any(isinstance(o.get("data"), dict) and o["data"] for o in observations)
+    shown = record.get("documented") is not None or record.get("observed") is not None
+    view = {
+        "links": [{k: link.get(k, "") for k in ("href", "name", "status")} for link in links],
+        "quotes": quotes,
+        "flag": cat.flag if cat else None,
+        "documented": _compact(record.get("documented")) if shown else None,
+        "observed": _compact(record.get("observed")),
+        "reason": record.get("reason") or "",
+        "with_case": with_case,
+        "multi_test": len({o.get("test") for o in observations}) > 1,
+        "observations": [_observation_view(o, with_case) for o in observations],
+        "attachments": [_attachment_view(a) for a in evidence if a.get("kind") == "attachment"],
+        "results": [
+            {
+                "test": r.get("test"),
+                "badge": Markup(_verdict_badge(str(r.get("verdict")))),
+                "duration": format_duration(r.get("duration")),
+                "reason": r.get("reason") or "",
+            }
+            for r in record.get("results") or []
+            if isinstance(r, dict)
+        ],
+    }
+    return str(_template("detail.html.j2").render(d=view)).removesuffix("\n")  # the file ends with a newline
+
+
+def _observation_view(o: Mapping[str, Any], with_case: bool) -> dict[str, str]:
+    data = o.get("data") if isinstance(o.get("data"), dict) else {}
+    assert isinstance(data, dict)
+    case = data["case"] if set(data) == {"case"} else _compact(data) if data else ""
+    return {
+        "case": str(case) if with_case else "",
+        "test": str(o.get("test", "")).rsplit("::", 1)[-1],
+        "documented": _compact(o.get("documented")),
+        "observed": _compact(o.get("observed")),
+    }
+
+
+def _attachment_view(att: Mapping[str, Any]) -> dict[str, Any]:
+    name, content = str(att.get("name", "")), att.get("content")
+    chart = charts.chart_for(name, content)
+    return {
+        "name": name,
+        "text": content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2, default=str),
+        "truncated": Markup(f" <span class='muted'>(truncated, {esc(att['truncated'])} chars)</span>")
+        if att.get("truncated")
+        else "",
+        "chart_kind": chart[0] if chart else "",
+        "chart": Markup(chart[1]) if chart else None,
+    }
 
 
 # --------------------------------------------------------------------------- page
 
 
 def _sensitivity(sensitivity: Mapping[str, Any] | None, area_names: Mapping[str, str]) -> str:
-    """The last sensitivity self-test (fixtures/sensitivity): when and where, and per area the required verdict
-    changes it detected and the false alarms."""
-    if not sensitivity:
-        return f'<div class="muted">{_t("sens_none")}</div>'
-    required, detected = int(sensitivity.get("required") or 0), int(sensitivity.get("detected") or 0)
-    rate = f"{100 * detected / required:.0f}%" if required else "–"
-    head = (
-        f"<p>{_t('sens_intro')} <b>{detected}/{required} ({esc(rate)})</b>, {_t('sens_false')}: "
-        f"<b>{esc(sensitivity.get('false_alarms', 0))}</b> · {esc(sensitivity.get('finished', ''))} · "
-        f"{esc(sensitivity.get('cluster', ''))} (Kubernetes {esc(sensitivity.get('kubernetes', ''))})</p>"
-    )
-    rows = "".join(
-        f'<tr><td title="{esc(area_names.get(str(area), ""))}">{esc(area)}</td><td>{esc(row.get("profiles"))}</td>'
-        f"<td>{esc(row.get('detected'))}/{esc(row.get('required'))}</td><td>{esc(row.get('false_alarms'))}</td></tr>"
-        for area, row in _as_dict(sensitivity.get("areas")).items()
-    )
-    table = (
-        f'<table class="claims"><thead><tr><th>{_t("col_area")}</th><th>{_t("sens_profiles")}</th>'
-        f"<th>{_t('sens_detected')}</th><th>{_t('sens_false')}</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
-    return head + table
+    """The last sensitivity self-test (fixtures/sensitivity) as templates/sensitivity.html.j2 shows it."""
+    view = None
+    if sensitivity:
+        required, detected = int(sensitivity.get("required") or 0), int(sensitivity.get("detected") or 0)
+        view = {
+            "required": required,
+            "detected": detected,
+            "rate": f"{100 * detected / required:.0f}%" if required else "–",
+            **{k: sensitivity.get(k, "") for k in ("finished", "cluster", "kubernetes")},
+            "false_alarms": sensitivity.get("false_alarms", 0),
+            "areas": [
+                (area, area_names.get(str(area), ""), _as_dict(row))
+                for area, row in _as_dict(sensitivity.get("areas")).items()
+            ],
+        }
+    return str(_template("sensitivity.html.j2").render(s=view)).removesuffix("\n")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -491,7 +428,7 @@ class PageView:
 
 
 @functools.cache
-def _template() -> jinja2.Template:
+def _template(name: str = "compliance.html.j2") -> jinja2.Template:
     """templates/compliance.html.j2 with autoescaping, the page's files and the UI-string helper ``t``."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
@@ -512,7 +449,7 @@ def _template() -> jinja2.Template:
         verdict_order=VERDICT_ORDER,
         colours=VERDICT_COLOURS,
     )
-    return environment.get_template("compliance.html.j2")
+    return environment.get_template(name)
 
 
 def render(
