@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -19,7 +20,13 @@ from k8s_doc_conformance.fixtures import pods, pullsecrets
 from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
-from k8s_doc_conformance.fixtures.private_pulls import kubectl_registry_secret, pull_outcome, users_seen
+from k8s_doc_conformance.fixtures.private_pulls import (
+    PrivatePull,
+    kubectl_registry_secret,
+    pull_outcome,
+    user_secret,
+    users_seen,
+)
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated_name
 
@@ -34,26 +41,22 @@ def run_private_image(registries: RegistrySet, run_id: str) -> str:
     return f"{repo}:v1"
 
 
+@pytest.fixture
+def private(core: client.CoreV1Api, registries: RegistrySet, run_private_image: str) -> PrivatePull:
+    """The run's private image in the auth registry, pulled by pods (:class:`PrivatePull`)."""
+    return PrivatePull(core, registries, run_private_image)
+
+
 @pytest.mark.claim("SECRET-SAME-NAMESPACE")
 def test_pull_secrets_come_from_the_pod_namespace(
-    core: client.CoreV1Api,
-    make_namespace: Callable[[], str],
-    registries: RegistrySet,
-    run_private_image: str,
-    evidence: Evidence,
+    private: PrivatePull, make_namespace: Callable[[], str], evidence: Evidence
 ) -> None:
     """ "…the Secret must be in the same namespace as the Pod": a secret in another namespace is not used."""
     a, b = make_namespace(), make_namespace()
-    host = registries.auth.names[0]
-    core.create_namespaced_secret(
-        a, pullsecrets.dockerconfigjson_secret("regcred", {host: ("alice", registries.auth.users["alice"])})
-    )
-    image = f"{host}/{run_private_image}"
+    private.core.create_namespaced_secret(a, user_secret(private.registry))
     outcome = {
-        "pod in the secret's namespace": pull_outcome(
-            core, a, pods.marker_pod("p", image, "Always", secrets=["regcred"])
-        ),
-        "pod in another namespace": pull_outcome(core, b, pods.marker_pod("p", image, "Always", secrets=["regcred"])),
+        "pod in the secret's namespace": private.pull_anywhere(a, "p", secrets=["regcred"]),
+        "pod in another namespace": private.pull_anywhere(b, "p", secrets=["regcred"]),
     }
     evidence.observe(
         documented={"pod in the secret's namespace": "ran", "pod in another namespace": "no pull"}, observed=outcome
@@ -63,13 +66,10 @@ def test_pull_secrets_come_from_the_pod_namespace(
 
 
 @pytest.mark.claim("SECRET-ALLOWED-TYPES")
-def test_only_docker_config_secret_types_are_used(
-    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_private_image: str, evidence: Evidence
-) -> None:
+def test_only_docker_config_secret_types_are_used(private: PrivatePull, namespace: str, evidence: Evidence) -> None:
     """Pull secrets are of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; an Opaque secret with
     the same content is not used."""
-    host = registries.auth.names[0]
-    auths = {host: ("alice", registries.auth.users["alice"])}
+    core, auths = private.core, private.credentials("alice")
     json_secret = pullsecrets.dockerconfigjson_secret("as-json", auths)
     cfg_secret = pullsecrets.dockercfg_secret("as-cfg", auths)
     opaque = client.V1Secret(
@@ -77,10 +77,9 @@ def test_only_docker_config_secret_types_are_used(
     )
     secrets = {"dockerconfigjson": json_secret, "dockercfg": cfg_secret, "opaque": opaque}
     refused = {kind: rejection(partial(core.create_namespaced_secret, namespace, s)) for kind, s in secrets.items()}
-    image = f"{host}/{run_private_image}"
     outcome = {
         kind: f"secret refused ({no[0]}): {no[1]}" if (no := refused[kind]) else
-        pull_outcome(core, namespace, pods.marker_pod(f"p-{kind}", image, "Always", None, [str(secret.metadata.name)]))
+        private.pull_anywhere(namespace, f"p-{kind}", secrets=[str(secret.metadata.name)])
         for kind, secret in secrets.items()
     }  # fmt: skip
     evidence.observe(documented={"dockerconfigjson": "ran", "dockercfg": "ran", "opaque": "no pull"}, observed=outcome)
@@ -116,28 +115,21 @@ def test_docker_config_secrets_must_carry_valid_data(
 
 @pytest.mark.claim("SECRET-KUBECTL-DOCKER-REGISTRY")
 def test_kubectl_create_secret_docker_registry(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_private_image: str,
-    kubectl: Callable[..., object],
-    evidence: Evidence,
+    private: PrivatePull, namespace: str, kubectl: Callable[..., object], evidence: Evidence
 ) -> None:
     """``kubectl create secret docker-registry <name> --docker-server=… --docker-username=… --docker-password=…
     --docker-email=…`` makes a secret pods can pull with."""
-    server = kubectl_registry_secret(kubectl, namespace, registries)
-    secret = core.read_namespaced_secret("regcred", namespace)
+    server = kubectl_registry_secret(kubectl, namespace, private.registries)
+    secret = private.core.read_namespaced_secret("regcred", namespace)
     config = pullsecrets.stored_config(secret)
     entry = config["auths"].get(server, {})
-    password = registries.auth.users["alice"]
+    password = private.registry.users["alice"]
     shape = {
         "type": secret.type,
         "fields": sorted(entry),
         "auth is base64(user:password)": base64.b64decode(entry.get("auth", "")).decode() == f"alice:{password}",
     }
-    outcome = pull_outcome(
-        core, namespace, pods.marker_pod("same", f"{server}/{run_private_image}", "Always", secrets=["regcred"])
-    )
+    outcome = private.pull_anywhere(namespace, "same", host=server, secrets=["regcred"])
     evidence.observe(documented="a dockerconfigjson secret that pulls", observed={"secret": shape, "pull": outcome})
     assert shape["type"] == "kubernetes.io/dockerconfigjson"
     assert {"username", "password", "email", "auth"} <= set(entry) and shape["auth is base64(user:password)"], shape
@@ -146,20 +138,13 @@ def test_kubectl_create_secret_docker_registry(
 
 @pytest.mark.claim("SECRET-KUBECTL-SINGLE-REGISTRY")
 def test_kubectl_registry_secret_serves_one_registry(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_private_image: str,
-    kubectl: Callable[..., object],
-    evidence: Evidence,
+    private: PrivatePull, namespace: str, kubectl: Callable[..., object], evidence: Evidence
 ) -> None:
     """The secret ``kubectl create secret docker-registry`` makes "only works with a single private registry"."""
-    server = kubectl_registry_secret(kubectl, namespace, registries)
-    other = unrelated_name(registries.auth)  # another host name: to the kubelet, another registry
-    config = pullsecrets.stored_config(core.read_namespaced_secret("regcred", namespace))
-    outcome = pull_outcome(
-        core, namespace, pods.marker_pod("other", f"{other}/{run_private_image}", "Always", secrets=["regcred"])
-    )
+    server = kubectl_registry_secret(kubectl, namespace, private.registries)
+    other = unrelated_name(private.registry)  # another host name: to the kubelet, another registry
+    config = pullsecrets.stored_config(private.core.read_namespaced_secret("regcred", namespace))
+    outcome = private.pull_anywhere(namespace, "other", host=other, secrets=["regcred"])
     evidence.observe(
         documented=f"credentials for {server} only",
         observed={"registries": sorted(config["auths"]), f"pull from {other}": outcome},
@@ -170,21 +155,13 @@ def test_kubectl_registry_secret_serves_one_registry(
 
 @pytest.mark.claim("SECRET-IMPORT-DOCKER-CONFIG")
 def test_a_docker_config_file_imports_as_a_secret(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_private_image: str,
-    kubectl: Callable[..., object],
-    evidence: Evidence,
-    tmp_path: object,
+    private: PrivatePull, namespace: str, kubectl: Callable[..., object], evidence: Evidence, tmp_path: Path
 ) -> None:
     """An existing Docker credentials file (two registries here) becomes a secret with
     ``kubectl create secret generic --from-file=.dockerconfigjson=… --type=kubernetes.io/dockerconfigjson``."""
-    from pathlib import Path
-
-    reg = registries.auth
+    reg = private.registry
     first, second = reg.names[0], unrelated_name(reg)
-    config = Path(str(tmp_path)) / "config.json"
+    config = tmp_path / "config.json"
     config.write_text(
         json.dumps(pullsecrets.docker_config({first: ("alice", reg.users["alice"]), second: ("bob", reg.users["bob"])}))
     )
@@ -201,14 +178,10 @@ def test_a_docker_config_file_imports_as_a_secret(
     )
     since = datetime.now(UTC)
     outcome = {
-        first: pull_outcome(
-            core, namespace, pods.marker_pod("first", f"{first}/{run_private_image}", "Always", secrets=["imported"])
-        ),
-        second: pull_outcome(
-            core, namespace, pods.marker_pod("second", f"{second}/{run_private_image}", "Always", secrets=["imported"])
-        ),
+        first: private.pull_anywhere(namespace, "first", host=first, secrets=["imported"]),
+        second: private.pull_anywhere(namespace, "second", host=second, secrets=["imported"]),
     }
-    users = {u for u in users_seen(registries, run_private_image.split(":")[0], since) if u}
+    users = {u for u in users_seen(private.registries, private.repo, since) if u}
     evidence.observe(documented="both registries pull", observed={"pulls": outcome, "users the registry saw": users})
     assert outcome == {first: "ran", second: "ran"}, outcome
     assert users == {"alice", "bob"}, users
@@ -244,12 +217,10 @@ def test_serviceaccount_pull_secrets_are_added_to_its_pods(
 
 
 @pytest.mark.claim("SECRET-VIRTUAL-CONFIG-MERGE")
-def test_pull_secrets_merge_into_one_virtual_config(
-    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_private_image: str, evidence: Evidence
-) -> None:
+def test_pull_secrets_merge_into_one_virtual_config(private: PrivatePull, namespace: str, evidence: Evidence) -> None:
     """ "The kubelet merges the imagePullSecrets into a single virtual .docker/config.json": one secret per
     registry serves a pod with images from both, and of two secrets for one registry the working one is used."""
-    reg = registries.auth
+    core, reg = private.core, private.registry
     first, second = reg.names[0], unrelated_name(reg)
     alice, bob = ("alice", reg.users["alice"]), ("bob", reg.users["bob"])
     for name, auths in (
@@ -258,11 +229,11 @@ def test_pull_secrets_merge_into_one_virtual_config(
         ("wrong", {first: ("carol", "not-carols-password")}),
     ):
         core.create_namespaced_secret(namespace, pullsecrets.dockerconfigjson_secret(name, auths))
-    both = pods.marker_pod("both", f"{first}/{run_private_image}", "Always", secrets=["for-first", "for-second"])
+    both = pods.marker_pod("both", private.image, "Always", secrets=["for-first", "for-second"])
     both.spec.containers.append(
         client.V1Container(
             name="second",
-            image=f"{second}/{run_private_image}",
+            image=f"{second}/{private.reference}",
             image_pull_policy="Always",
             command=["/bin/sh", "-c", "true"],
         )
@@ -270,13 +241,9 @@ def test_pull_secrets_merge_into_one_virtual_config(
     since = datetime.now(UTC)
     outcome = {
         "one secret per registry": pull_outcome(core, namespace, both),
-        "a wrong and a right secret": pull_outcome(
-            core,
-            namespace,
-            pods.marker_pod("fallback", f"{first}/{run_private_image}", "Always", secrets=["wrong", "for-first"]),
-        ),
+        "a wrong and a right secret": private.pull_anywhere(namespace, "fallback", secrets=["wrong", "for-first"]),
     }
-    seen = users_seen(registries, run_private_image.split(":")[0], since)
+    seen = users_seen(private.registries, private.repo, since)
     attempted = [r.attempted_user for r in witness.requests(reg, since) if r.attempted_user]
     evidence.observe(documented="both pull", observed=outcome, users=sorted({u for u in seen if u}), refused=attempted)
     assert outcome == {"one secret per registry": "ran", "a wrong and a right secret": "ran"}, outcome

@@ -13,9 +13,8 @@ Nodes: the serial worker (label k8sdc.io/pull-mode=serial, kubelet defaults), th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from kubernetes import client
 from k8s_doc_conformance.fixtures import pull_overlap as po
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.nodes import Reconfigurable
-from k8s_doc_conformance.fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures.pull_overlap import PullTrial
 from k8s_doc_conformance.fixtures.signatures import Exclusive, NodeExec
 
 MAX_PARALLEL = "the kubelet's maxParallelImagePulls setting"
@@ -52,25 +51,14 @@ def parallel_node(
 
 
 @pytest.mark.claim("IMG-PAR-SERIAL-DEFAULT")
-def test_serial_kubelet_pulls_one_image_at_a_time(
-    core: client.CoreV1Api,
-    api_client: client.ApiClient,
-    namespace: str,
-    registries: RegistrySet,
-    push_image: Callable[..., str],
-    exclusive: Exclusive,
-    tmp_path: Path,
-    evidence: Evidence,
-) -> None:
+def test_serial_kubelet_pulls_one_image_at_a_time(pull_trial: PullTrial, evidence: Evidence) -> None:
     """ "By default, the kubelet pulls images serially … sends only one image pull request to the image service at
     a time. Other image pull requests have to wait." Two pods with different images, created together on the node
     with kubelet defaults: the registry serves the second image only after the first."""
-    node = po.pull_mode_node(core, api_client, "serial")
-    settings = po.pull_settings(api_client, node)
-    images = po.push_unique(push_image, tmp_path, ["a", "b"])
-    pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-    windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
-    found = po.summary(windows)
+    trial = pull_trial
+    node = trial.node("serial")
+    settings = trial.settings(node)
+    found = po.summary(trial.windows(trial.pod_per_image(node, trial.images("a", "b"))))
     evidence.observe(
         documented={"serializeImagePulls": True, "max concurrent pulls": 1},
         observed={"node": node, **settings, **found},
@@ -85,27 +73,19 @@ def test_serial_kubelet_pulls_one_image_at_a_time(
 @pytest.mark.claim("IMG-PAR-NODES-INDEPENDENT")
 @pytest.mark.needs("reconfigurable")
 def test_two_serial_nodes_pull_the_same_image_at_once(
-    core: client.CoreV1Api,
-    api_client: client.ApiClient,
-    namespace: str,
-    registries: RegistrySet,
-    push_image: Callable[..., str],
-    exclusive: Exclusive,
-    reconfigurable_node: Reconfigurable,
-    tmp_path: Path,
-    evidence: Evidence,
+    pull_trial: PullTrial, exclusive: Exclusive, reconfigurable_node: Reconfigurable, evidence: Evidence
 ) -> None:
     """ "Even when you use serialized image pulls, two different nodes can pull the same image in parallel." The
     same image on the two serial nodes (the serial worker and the reconfigurable node at its defaults), at once."""
-    first, second = po.pull_mode_node(core, api_client, "serial"), reconfigurable_node.name
-    images = po.push_unique(push_image, tmp_path, ["same"])
-    ref = images["same"]
+    trial = pull_trial
+    first, second = trial.node("serial"), reconfigurable_node.name
+    ref = trial.images("same")["same"]
     with exclusive("reconfigurable-node"):
-        settings = {n: po.pull_settings(api_client, n) for n in (first, second)}
+        settings = {n: trial.settings(n) for n in (first, second)}
         pod_list = [po.puller_pod(f"on-{i}", n, {"main": ref}) for i, n in enumerate((first, second))]
         # two kubelets start their pods' pulls up to several seconds apart on a busy host: slower pulls (~11 s
         # alone at 3 mbit) keep the first one going until the second has started
-        windows = po.measure(core, namespace, registries, exclusive, pod_list, [ref], 2, evidence, rate="3mbit")
+        windows = trial.windows(pod_list, rate="3mbit")
     found = po.summary(windows)
     evidence.observe(
         documented={"serial nodes": 2, "max concurrent pulls of the image": 2},
@@ -119,28 +99,13 @@ def test_two_serial_nodes_pull_the_same_image_at_once(
 
 
 @pytest.mark.claim("IMG-PAR-ENABLE")
-def test_parallel_kubelet_pulls_images_at_once(
-    core: client.CoreV1Api,
-    api_client: client.ApiClient,
-    namespace: str,
-    registries: RegistrySet,
-    push_image: Callable[..., str],
-    exclusive: Exclusive,
-    parallel_node: str,
-    tmp_path: Path,
-    evidence: Evidence,
-) -> None:
+def test_parallel_kubelet_pulls_images_at_once(pull_trial: PullTrial, parallel_node: str, evidence: Evidence) -> None:
     """ "When serializeImagePulls is set to false, the kubelet sends image pull requests to the image service
     immediately, and multiple images are pulled at the same time." Two pods with different images on the node
     configured with serializeImagePulls: false: both downloads run at once."""
-    node = parallel_node
-    settings = po.pull_settings(api_client, node)
-    if settings["serializeImagePulls"] is not False:
-        pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
-    images = po.push_unique(push_image, tmp_path, ["a", "b"])
-    pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-    windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 2, evidence)
-    found = po.summary(windows)
+    trial, node = pull_trial, parallel_node
+    settings = trial.parallel_settings(node)
+    found = po.summary(trial.windows(trial.pod_per_image(node, trial.images("a", "b"))))
     evidence.observe(documented={"max concurrent pulls": 2}, observed={"node": node, **settings, **found})
     assert found["max concurrent pulls"] == 2, (
         f"serializeImagePulls false, yet {node} did not pull two at once: {found['windows (s from first start)']}"
@@ -149,28 +114,17 @@ def test_parallel_kubelet_pulls_images_at_once(
 
 @pytest.mark.claim("IMG-PAR-NOT-WITHIN-POD")
 def test_one_pod_never_pulls_its_images_in_parallel(
-    core: client.CoreV1Api,
-    api_client: client.ApiClient,
-    namespace: str,
-    registries: RegistrySet,
-    push_image: Callable[..., str],
-    exclusive: Exclusive,
-    parallel_node: str,
-    tmp_path: Path,
-    evidence: Evidence,
+    pull_trial: PullTrial, parallel_node: str, evidence: Evidence
 ) -> None:
     """ "The kubelet never pulls multiple images in parallel on behalf of one Pod … an init container and an app
     container … will not be pulled in parallel. However, if you have two Pods that use different images, the kubelet
     pulls the images in parallel." On the parallel node: a pod with an init container (image A) and two app
     containers (B, C) next to a second pod (D): A, B and C never overlap each other; D overlaps one of them."""
-    node = parallel_node
-    settings = po.pull_settings(api_client, node)
-    if settings["serializeImagePulls"] is not False:
-        pytest.skip(f"{node} does not have serializeImagePulls: false ({settings})")
-    images = po.push_unique(push_image, tmp_path, ["init", "app1", "app2", "other"])
+    trial, node = pull_trial, parallel_node
+    settings = trial.parallel_settings(node)
+    images = trial.images("init", "app1", "app2", "other")
     one = po.puller_pod("one", node, {"app1": images["app1"], "app2": images["app2"]}, init={"init": images["init"]})
-    other = po.puller_pod("other", node, {"main": images["other"]})
-    windows = po.measure(core, namespace, registries, exclusive, [one, other], list(images.values()), 4, evidence)
+    windows = trial.windows([one, po.puller_pod("other", node, {"main": images["other"]})])
     own = [w for w in windows if w.image != po.short(images["other"])]
     found = {"same pod": po.summary(own), "both pods": po.summary(windows)}
     evidence.observe(
@@ -188,27 +142,15 @@ def test_one_pod_never_pulls_its_images_in_parallel(
 @pytest.mark.claim("IMG-PAR-MAX-N")
 @pytest.mark.since("1.27", MAX_PARALLEL)
 def test_max_parallel_image_pulls_caps_concurrent_pulls(
-    core: client.CoreV1Api,
-    api_client: client.ApiClient,
-    namespace: str,
-    registries: RegistrySet,
-    push_image: Callable[..., str],
-    exclusive: Exclusive,
-    parallel_node: str,
-    tmp_path: Path,
-    evidence: Evidence,
+    pull_trial: PullTrial, parallel_node: str, evidence: Evidence
 ) -> None:
     """ "When maxParallelImagePulls is set to n, only n images can be pulled at the same time, and any image pull
     beyond n has to wait until at least one ongoing image pull is complete." n+1 pods with different images on the
     parallel node: n downloads at once, never more."""
-    node = parallel_node
-    settings = po.pull_settings(api_client, node)
+    trial, node = pull_trial, parallel_node
+    settings = trial.parallel_settings(node, min_limit=2)
     limit = settings["maxParallelImagePulls"]
-    if settings["serializeImagePulls"] is not False or not isinstance(limit, int) or limit < 2:
-        pytest.skip(f"{node} needs serializeImagePulls false and maxParallelImagePulls >= 2 ({settings})")
-    images = po.push_unique(push_image, tmp_path, [f"p{i}" for i in range(limit + 1)])
-    pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-    windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), limit + 1, evidence)
+    windows = trial.windows(trial.pod_per_image(node, trial.images(*(f"p{i}" for i in range(limit + 1)))))
     found = po.summary(windows)
     last = windows[-1]
     waited_for_one = any(w.end <= last.start + timedelta(seconds=po.MIN_OVERLAP) for w in windows[:-1])
@@ -225,28 +167,23 @@ def test_max_parallel_image_pulls_caps_concurrent_pulls(
 @pytest.mark.claim("IMG-PAR-MAX-UNLIMITED-DEFAULT")
 @pytest.mark.needs("reconfigurable")
 def test_parallel_pulls_are_unlimited_by_default(
+    pull_trial: PullTrial,
     core: client.CoreV1Api,
     api_client: client.ApiClient,
-    namespace: str,
-    registries: RegistrySet,
-    push_image: Callable[..., str],
     exclusive: Exclusive,
     reconfigurable_node: Reconfigurable,
     node_exec: NodeExec,
-    tmp_path: Path,
     evidence: Evidence,
 ) -> None:
     """ "When serializeImagePulls is set to false, by default the kubelet places no limit on the maximum number of
     images being pulled at the same time." The reconfigurable node with serializeImagePulls: false and no
     maxParallelImagePulls: four pods with different images pull all four at once."""
-    node = reconfigurable_node.name
-    images = po.push_unique(push_image, tmp_path, ["u1", "u2", "u3", "u4"])
+    trial, node = pull_trial, reconfigurable_node.name
+    images = trial.images("u1", "u2", "u3", "u4")
     with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, po.without_limit):
         po.wait_kubelet_back(core, api_client, node, {"serializeImagePulls": False, "maxParallelImagePulls": None})
-        settings = po.pull_settings(api_client, node)
-        pod_list = [po.puller_pod(f"pod-{n}", node, {"main": ref}) for n, ref in images.items()]
-        windows = po.measure(core, namespace, registries, exclusive, pod_list, list(images.values()), 4, evidence)
-    found = po.summary(windows)
+        settings = trial.settings(node)
+        found = po.summary(trial.windows(trial.pod_per_image(node, images)))
     evidence.observe(documented={"max concurrent pulls": 4}, observed={"node": node, **settings, **found})
     assert found["max concurrent pulls"] == 4, (
         f"without maxParallelImagePulls, {node} pulled at most {found['max concurrent pulls']} of 4 images at once"

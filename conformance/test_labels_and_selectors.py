@@ -22,6 +22,7 @@ from k8s_doc_conformance.fixtures import kubectl_get, nodes, pods, selectors
 from k8s_doc_conformance.fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.evidence import Evidence
+from k8s_doc_conformance.fixtures.selectors import GemPods
 from k8s_doc_conformance.fixtures.signatures import Kubectl
 
 
@@ -254,81 +255,63 @@ def test_kubectl_adds_changes_removes_and_shows_labels(
 
 
 @pytest.mark.claim("SEL-EQUALS")
-def test_selector_key_equals_value(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_selector_key_equals_value(gem_pods_made: GemPods) -> None:
     """ "-l <key>=<value>: selects resources with the corresponding label.\""""
-    selectors.gem_pods(core, namespace, busybox_image)
     cases = {"app=gem-battle-blue": {"blue"}, "env=prod": {"account", "blue", "no-app"}, "app=gem-none": set()}
-    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
+    observed = gem_pods_made.select(cases)
     assert observed == cases, f"selected: {observed}"
 
 
 @pytest.mark.claim("SEL-EXISTS")
-def test_selector_key_exists(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_selector_key_exists(gem_pods_made: GemPods) -> None:
     """ "-l <key>: selects resources that have the label." (whatever its value)"""
-    selectors.gem_pods(core, namespace, busybox_image)
     cases = {"app": {"account", "blue", "red"}, "env": set(selectors.GEM_PODS), "tier": set()}
-    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
+    observed = gem_pods_made.select(cases)
     assert observed == cases, f"selected: {observed}"
 
 
 @pytest.mark.claim("SEL-NOT-EXISTS")
-def test_selector_key_does_not_exist(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_selector_key_does_not_exist(gem_pods_made: GemPods) -> None:
     """ "-l '!<key>': selects resources that do not have the label.\""""
-    selectors.gem_pods(core, namespace, busybox_image)
     cases = {"!app": {"no-app"}, "!tier": set(selectors.GEM_PODS), "!env": set()}
-    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
+    observed = gem_pods_made.select(cases)
     assert observed == cases, f"selected: {observed}"
 
 
 @pytest.mark.claim("SEL-NOT-EQUALS")
-def test_selector_key_not_equals_value(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_selector_key_not_equals_value(gem_pods_made: GemPods) -> None:
     """ "-l <key>!=<value>" (listed without explanation): resources whose label's value is not <value>. A pod
     without the label has no such value, so it is selected too."""
-    selectors.gem_pods(core, namespace, busybox_image)
     cases = {"app!=gem-account": {"blue", "red", "no-app"}, "env!=prod": {"red"}}
-    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
+    observed = gem_pods_made.select(cases)
     assert observed == cases, f"selected: {observed}"
 
 
 @pytest.mark.claim("SEL-IN-NOTIN")
-def test_selector_in_and_notin(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_selector_in_and_notin(gem_pods_made: GemPods) -> None:
     """ "-l app in (gem-account)", "-l app notin (gem-account)": the set-based selectors; notin also selects a pod
     without the label (its value is not in the set)."""
-    selectors.gem_pods(core, namespace, busybox_image)
     cases = {
         "app in (gem-account)": {"account"},
         "app in (gem-account,gem-battle-blue)": {"account", "blue"},
         "app notin (gem-account)": {"blue", "red", "no-app"},
         "app notin (gem-account,gem-battle-blue,gem-battle-red)": {"no-app"},
     }
-    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
+    observed = gem_pods_made.select(cases)
     assert observed == cases, f"selected: {observed}"
 
 
 @pytest.mark.claim("SEL-COMMA-AND")
-def test_comma_separated_conditions_must_all_hold(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_comma_separated_conditions_must_all_hold(gem_pods_made: GemPods) -> None:
     """ "To filter on several conditions, separate them with commas: -l 'app notin (gem-account),app=gem-battle-blue'."
     Only the pods that satisfy every condition are selected."""
-    selectors.gem_pods(core, namespace, busybox_image)
     cases = {
         "app notin (gem-account),app=gem-battle-blue": {"blue"},
         "app,env=prod": {"account", "blue"},
         "env=prod,app!=gem-battle-blue": {"account", "no-app"},
         "app=gem-account,env=debug": set(),
     }
-    observed = selectors.check_selectors(kubectl, namespace, cases, evidence)
+    observed = gem_pods_made.select(cases)
     assert observed == cases, f"selected: {observed}"
 
 

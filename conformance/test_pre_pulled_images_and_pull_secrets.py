@@ -17,26 +17,13 @@ from kubernetes import client
 
 from k8s_doc_conformance.fixtures import node_credentials as nc
 from k8s_doc_conformance.fixtures import pods, pullsecrets
+from k8s_doc_conformance.fixtures import private_pulls as priv
 from k8s_doc_conformance.fixtures.admission import AlwaysPullPair
 from k8s_doc_conformance.fixtures.capabilities import kubelet_config
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.nodes import Node
-from k8s_doc_conformance.fixtures.private_pulls import (
-    CFG_PATHS,
-    JSON_PATHS,
-    ROOT_CONFIG,
-    manifest_requests,
-    no_node_credentials,
-    node_changes,
-    other_node,
-    pod_on,
-    pull_events,
-    pull_outcome,
-    push_private,
-    user_secret,
-    users_by_node,
-)
+from k8s_doc_conformance.fixtures.private_pulls import PrivatePull
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated_name
 
@@ -46,29 +33,26 @@ from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated
 @pytest.mark.claim("PRIV-PREPULLED-USABLE-BY-ALL")
 @pytest.mark.needs("node_access")
 def test_images_pre_pulled_by_root_are_usable_by_every_pod(
-    core: client.CoreV1Api,
+    private_pull: PrivatePull,
     cluster_nodes: Mapping[str, Node],
     make_namespace: Callable[[], str],
-    registries: RegistrySet,
-    private_image: str,
     evidence: Evidence,
 ) -> None:
     """ "所有 Pod 都可以使用节点上缓存的所有镜像" (pre-pulled images; "requires root access to all nodes"). Root pulls
     the private image on a node with alice's credentials (crictl); pods of two namespaces, without pull secrets,
     with IfNotPresent and Never, run it there, and the registry is not asked again."""
-    reg = registries.auth
-    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
-    node = other_node(core, "")
+    pp = private_pull
+    node = priv.other_node(pp.core, "")
     namespaces = [make_namespace(), make_namespace()]
-    with nc.images_removed_afterwards(cluster_nodes[node], image):
-        nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
+    with nc.images_removed_afterwards(cluster_nodes[node], pp.image):
+        nc.pre_pull(cluster_nodes[node], pp.image, "alice", pp.registry.users["alice"])
         pulled_at = datetime.now(UTC)
         outcome = {
-            f"{ns} {policy}": pull_outcome(core, ns, pod_on(f"use-{policy.lower()}", image, node, policy))
+            f"{ns} {policy}": pp.pull(ns, f"use-{policy.lower()}", node, policy=policy)
             for ns in namespaces
             for policy in ("IfNotPresent", "Never")
         }
-    asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
+    asked_after = [r for r in pp.requests(since=pulled_at) if r["node"] == node]
     evidence.observe(
         documented={k: "ran" for k in outcome},
         observed=outcome,
@@ -82,27 +66,24 @@ def test_images_pre_pulled_by_root_are_usable_by_every_pod(
 @pytest.mark.claim("PRIV-PREPULLED-USABLE-BY-ALL")
 @pytest.mark.needs("node_access")
 def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
-    core: client.CoreV1Api,
+    private_pull: PrivatePull,
     cluster_nodes: Mapping[str, Node],
     api_client: client.ApiClient,
     make_namespace: Callable[[], str],
-    registries: RegistrySet,
-    private_image: str,
     evidence: Evidence,
 ) -> None:
     """ "所有 Pod 都可以使用节点上缓存的所有镜像": any cached image, also one the kubelet pulled for a pod with
     imagePullSecrets. Pod A (alice's secret) pulls the image on a node; pod B (another namespace, no secret,
     IfNotPresent, same node) should run it from the cache."""
-    reg = registries.auth
-    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
-    node = other_node(core, "")
+    pp, core = private_pull, private_pull.core
+    node = priv.other_node(core, "")
     owner, other = make_namespace(), make_namespace()
-    core.create_namespaced_secret(owner, user_secret(reg))
-    with nc.images_removed_afterwards(cluster_nodes[node], image):
-        first = pull_outcome(core, owner, pod_on("a", image, node, "IfNotPresent", ("regcred",)))
+    core.create_namespaced_secret(owner, priv.user_secret(pp.registry))
+    with nc.images_removed_afterwards(cluster_nodes[node], pp.image):
+        first = pp.pull(owner, "a", node, policy="IfNotPresent", secrets=("regcred",))
         pulled_at = datetime.now(UTC)
-        second = pull_outcome(core, other, pod_on("b", image, node, "IfNotPresent"))
-    asked_after = [r for r in manifest_requests(registries, repo, pulled_at) if r["node"] == node]
+        second = pp.pull(other, "b", node, policy="IfNotPresent")
+    asked_after = [r for r in pp.requests(since=pulled_at) if r["node"] == node]
     settings = kubelet_config(api_client, node) or {}
     evidence.observe(
         documented={"pod A (secret)": "ran", "pod B (no secret, IfNotPresent, same node)": "ran from the cache"},
@@ -111,7 +92,7 @@ def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
         registry_requests_for_pod_b=asked_after,
         imagePullCredentialsVerificationPolicy=settings.get("imagePullCredentialsVerificationPolicy"),
         featureGates=settings.get("featureGates"),
-        events_of_pod_b=pull_events(core, other, "b"),
+        events_of_pod_b=priv.pull_events(core, other, "b"),
     )
     if first != "ran":
         raise RuntimeError(f"precondition: pod A with alice's secret did not run: {first}")
@@ -124,23 +105,17 @@ def test_an_image_a_pod_pulled_with_its_secret_is_usable_by_every_pod(
 @pytest.mark.claim("PRIV-PREPULLED-SAME-ON-ALL-NODES")
 @pytest.mark.needs("node_access", "multi_node")
 def test_pre_pulled_images_must_be_on_every_node(
-    core: client.CoreV1Api,
-    cluster_nodes: Mapping[str, Node],
-    namespace: str,
-    registries: RegistrySet,
-    private_image: str,
-    evidence: Evidence,
+    private_pull: PrivatePull, cluster_nodes: Mapping[str, Node], namespace: str, evidence: Evidence
 ) -> None:
     """ "如果你希望使用提前拉取镜像的方法代替仓库认证,就必须保证集群中所有节点提前拉取的镜像是相同的。" The image is
     pre-pulled on one node only: a pod without pull secrets (imagePullPolicy Never) runs there and cannot start on
     another node."""
-    reg = registries.auth
-    image = f"{reg.names[0]}/{private_image}"
-    node = other_node(core, "")
-    elsewhere = other_node(core, node)
-    with nc.images_removed_afterwards(cluster_nodes[node], image):
-        nc.pre_pull(cluster_nodes[node], image, "alice", reg.users["alice"])
-        outcome = {n: pull_outcome(core, namespace, pod_on(f"on-{n}", image, n, "Never")) for n in (node, elsewhere)}
+    pp = private_pull
+    node = priv.other_node(pp.core, "")
+    elsewhere = priv.other_node(pp.core, node)
+    with nc.images_removed_afterwards(cluster_nodes[node], pp.image):
+        nc.pre_pull(cluster_nodes[node], pp.image, "alice", pp.registry.users["alice"])
+        outcome = {n: pp.pull(namespace, f"on-{n}", n, policy="Never") for n in (node, elsewhere)}
     evidence.observe(documented={node: "ran", elsewhere: "ErrImageNeverPull"}, observed=outcome, pre_pulled_on=node)
     assert outcome[node] == "ran", outcome
     assert outcome[elsewhere] in pods.NEVER_PULL, outcome
@@ -150,21 +125,17 @@ def test_pre_pulled_images_must_be_on_every_node(
 
 
 @pytest.mark.claim("PRIV-PULLSECRET-ONLY-OWNER")
-def test_only_pods_with_their_own_key_pull(
-    core: client.CoreV1Api, namespace: str, registries: RegistrySet, private_image: str, evidence: Evidence
-) -> None:
+def test_only_pods_with_their_own_key_pull(private_pull: PrivatePull, namespace: str, evidence: Evidence) -> None:
     """ "只有提供自己密钥的 Pod 才能访问私有仓库": of two pods on one node pulling the private image (Always), the one
     with imagePullSecrets runs, the one without fails to pull."""
-    reg = registries.auth
-    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
-    node = other_node(core, "")
-    core.create_namespaced_secret(namespace, user_secret(reg))
-    since = datetime.now(UTC)
+    pp = private_pull
+    node = priv.other_node(pp.core, "")
+    pp.core.create_namespaced_secret(namespace, priv.user_secret(pp.registry))
     outcome = {
-        "with its own key": pull_outcome(core, namespace, pod_on("with-key", image, node, secrets=("regcred",))),
-        "without": pull_outcome(core, namespace, pod_on("without", image, node)),
+        "with its own key": pp.pull(namespace, "with-key", node, secrets=("regcred",)),
+        "without": pp.pull(namespace, "without", node),
     }
-    users = users_by_node(manifest_requests(registries, repo, since))
+    users = priv.users_by_node(pp.requests())
     evidence.observe(documented={"with its own key": "ran", "without": "fails to pull"}, observed=outcome, users=users)
     assert outcome["with its own key"] == "ran", outcome
     assert outcome["without"] in pods.PULL_FAILED, outcome
@@ -199,7 +170,7 @@ def test_an_open_internal_registry_needs_no_configuration(
     since = datetime.now(UTC)
     pod = pods.command_pod("internal", image, ["cat", "/marker"])
     pod.spec.containers[0].image_pull_policy = "Always"
-    outcome = pull_outcome(core, namespace, pod)
+    outcome = priv.pull_outcome(core, namespace, pod)
     done = core.read_namespaced_pod("internal", namespace)
     out = pods.logs(core, namespace, "internal") if outcome == "ran" else ""
     sa = core.read_namespaced_service_account("default", namespace)
@@ -226,35 +197,25 @@ def test_an_open_internal_registry_needs_no_configuration(
 @pytest.mark.claim("SECRET-MERGE-WITH-NODE-CONFIG")
 @pytest.mark.needs("reconfigurable")
 def test_pull_secrets_and_node_config_are_merged(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    private_image: str,
-    reconfigurable: Node,
-    evidence: Evidence,
+    private_pull: PrivatePull, namespace: str, reconfigurable: Node, evidence: Evidence
 ) -> None:
     """ "你也可以将此方法与节点级别的 .docker/config.json 配置结合使用。 来自不同来源的凭据会被合并。" The node's
     config.json has bob for one registry name, the pod's secret alice for another: a pod with a container from
     each pulls both, as bob and as alice."""
-    reg, node = registries.auth, reconfigurable.name
-    by_node, by_secret = reg.names[0], unrelated_name(reg)
-    repo = private_image.split(":")[0]
-    core.create_namespaced_secret(
+    pp, reg, node = private_pull, private_pull.registry, reconfigurable.name
+    by_node, by_secret = pp.host, unrelated_name(reg)
+    pp.core.create_namespaced_secret(
         namespace, pullsecrets.dockerconfigjson_secret("regcred", {by_secret: ("alice", reg.users["alice"])})
     )
-    pod = pod_on("both", f"{by_node}/{private_image}", node, secrets=("regcred",))
+    pod = priv.pod_on("both", pp.image, node, secrets=("regcred",))
     pod.spec.containers.append(
         client.V1Container(
-            name="second", image=f"{by_secret}/{private_image}", image_pull_policy="Always", command=["true"]
+            name="second", image=f"{by_secret}/{pp.reference}", image_pull_policy="Always", command=["true"]
         )
     )
-    since = datetime.now(UTC)
-    with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
-        files.write(ROOT_CONFIG, nc.docker_config_json({by_node: ("bob", reg.users["bob"])}))
-        nc.restart_kubelet(core, reconfigurable)
-        outcome = pull_outcome(core, namespace, pod)
-    requests = manifest_requests(registries, repo, since)
+    with pp.node_config(reconfigurable, "bob", evidence):
+        outcome = priv.pull_outcome(pp.core, namespace, pod)
+    requests = pp.requests()
     users = {
         h: sorted({r["user"] for r in requests if r["host"] == witness.host_of(h) and r["status"] == 200} - {None})
         for h in (by_node, by_secret)
@@ -284,21 +245,22 @@ def test_always_pull_images_keeps_tenants_images_apart(
     node) can use it when admitted without AlwaysPullImages, and cannot when admitted with it (through the cluster's
     own API server and a second one that differs by the plugin, fixtures/admission.py: stored with Always, so the
     kubelet asks the registry as B). An image root pre-pulled on the node is observed the same way, as evidence."""
-    reg, node = registries.auth, other_node(core, "")
-    tenant_image, pre_pulled = (f"{reg.names[0]}/{push_private(registries, run_id)}" for _ in range(2))
+    reg, node = registries.auth, priv.other_node(core, "")
+    tenant_image, pre_pulled = (f"{reg.names[0]}/{priv.push_private(registries, run_id)}" for _ in range(2))
     images = {"tenant image": tenant_image, "pre-pulled image": pre_pulled}
     tenant_a, tenant_b = make_namespace(), make_namespace()
-    core.create_namespaced_secret(tenant_a, user_secret(reg))
+    core.create_namespaced_secret(tenant_a, priv.user_secret(reg))
 
     def tenant_b_pods(api: client.CoreV1Api, prefix: str) -> dict[str, client.V1Pod]:
         """Tenant B's pods (no secret, IfNotPresent, on the node), one per image, created through ``api``."""
         return {
-            what: api.create_namespaced_pod(tenant_b, pod_on(f"{prefix}-{n}", image, node, "IfNotPresent"))
+            what: api.create_namespaced_pod(tenant_b, priv.pod_on(f"{prefix}-{n}", image, node, "IfNotPresent"))
             for n, (what, image) in enumerate(images.items())
         }
 
     with nc.images_removed_afterwards(cluster_nodes[node], *images.values()):
-        owner = pull_outcome(core, tenant_a, pod_on("owner", tenant_image, node, "IfNotPresent", ("regcred",)))
+        owner_pod = priv.pod_on("owner", tenant_image, node, "IfNotPresent", ("regcred",))
+        owner = priv.pull_outcome(core, tenant_a, owner_pod)
         nc.pre_pull(cluster_nodes[node], pre_pulled, "alice", reg.users["alice"])
         with always_pull_pair() as servers:
             off, on = tenant_b_pods(servers.without_plugin, "off"), tenant_b_pods(servers.with_plugin, "on")

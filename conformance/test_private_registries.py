@@ -26,28 +26,10 @@ from kubernetes import client
 
 from k8s_doc_conformance.fixtures import node_credentials as nc
 from k8s_doc_conformance.fixtures import pods, pullsecrets
+from k8s_doc_conformance.fixtures import private_pulls as priv
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.nodes import Node
-from k8s_doc_conformance.fixtures.private_pulls import (
-    CFG_PATHS,
-    HOMELESS,
-    JSON_PATHS,
-    ROOT_CONFIG,
-    answering_provider,
-    docker_config_search_paths,
-    has_no_credentials,
-    manifest_requests,
-    no_credentials_yet,
-    no_node_credentials,
-    node_changes,
-    other_node,
-    pod_on,
-    pull_events,
-    pull_outcome,
-    pulls_with_each_file,
-    users_by_node,
-)
-from k8s_doc_conformance.fixtures.registry.service import RegistrySet
+from k8s_doc_conformance.fixtures.private_pulls import PrivatePull
 
 # --- configuring nodes to authenticate to a private registry -----------------------------------------------------
 
@@ -55,43 +37,35 @@ from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 @pytest.mark.claim("PRIV-NODE-CONFIG-ALL-PODS")
 @pytest.mark.needs("reconfigurable")
 def test_node_credentials_let_every_pod_on_the_node_pull(
-    core: client.CoreV1Api,
-    make_namespace: Callable[[], str],
-    registries: RegistrySet,
-    private_image: str,
-    reconfigurable: Node,
-    evidence: Evidence,
+    private_pull: PrivatePull, make_namespace: Callable[[], str], reconfigurable: Node, evidence: Evidence
 ) -> None:
     """ "所有 Pod 均可读取任何已配置的私有仓库" (configuring nodes: all pods can read any configured private
     registry). The node's kubelet gets bob's credentials in /var/lib/kubelet/config.json; pods of two namespaces,
     without imagePullSecrets and with imagePullPolicy Always, pull the private image."""
-    reg, node = registries.auth, reconfigurable.name
-    host = reg.names[0]
-    image, repo = f"{host}/{private_image}", private_image.split(":")[0]
+    pp, node = private_pull, reconfigurable.name
     first, second = make_namespace(), make_namespace()
-    since = datetime.now(UTC)
-    with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
-        baseline = pull_outcome(core, first, pod_on("no-node-config", image, node))
-        files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
-        unrestarted = pull_outcome(core, first, pod_on("config-written", image, node))
-        restart = nc.restart_kubelet(core, reconfigurable)
+    with priv.node_changes(pp.core, reconfigurable) as files:
+        priv.no_node_credentials(files, priv.JSON_PATHS + priv.CFG_PATHS, evidence)
+        baseline = pp.pull(first, "no-node-config", node)
+        files.write(priv.ROOT_CONFIG, nc.docker_config_json(pp.credentials("bob")))
+        unrestarted = pp.pull(first, "config-written", node)
+        restart = nc.restart_kubelet(pp.core, reconfigurable)
         restarted_at = datetime.now(UTC)
-        outcome = {ns: pull_outcome(core, ns, pod_on("reader", image, node)) for ns in (first, second)}
-    requests = manifest_requests(registries, repo, since)
-    after = users_by_node([r for r in requests if r["at"] >= restarted_at.isoformat()])
+        outcome = {ns: pp.pull(ns, "reader", node) for ns in (first, second)}
+    requests = pp.requests()
+    after = priv.users_by_node([r for r in requests if r["at"] >= restarted_at.isoformat()])
     evidence.observe(
         documented={first: "ran", second: "ran"},
         observed=outcome,
         node=node,
-        node_config=f"{ROOT_CONFIG}: auths {{{host}: bob}}",
+        node_config=f"{priv.ROOT_CONFIG}: auths {{{pp.host}: bob}}",
         without_node_config=baseline,
         config_written_kubelet_not_restarted=unrestarted,
         kubelet_restart_seconds=restart,
         users_after_restart=after,
     )
     evidence.attach("registry manifest requests", requests)
-    no_credentials_yet(baseline, node, image, evidence)
+    priv.no_credentials_yet(baseline, node, pp.image, evidence)
     assert outcome == {first: "ran", second: "ran"}, f"pods without pull secrets on a configured node: {outcome}"
     assert after.get(node) == ["bob"], f"the registry saw {node} pull as {after.get(node)}, not bob"
 
@@ -99,27 +73,17 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
 @pytest.mark.claim("PRIV-NODE-CONFIG-UNIFORM")
 @pytest.mark.needs("reconfigurable", "second_node")
 def test_pods_fail_on_nodes_without_the_config(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    private_image: str,
-    reconfigurable: Node,
-    evidence: Evidence,
+    private_pull: PrivatePull, namespace: str, reconfigurable: Node, evidence: Evidence
 ) -> None:
     """ "Você deve garantir que todos os nós no cluster tenham o mesmo .docker/config.json. Caso contrário, os pods
     serão executados com sucesso em alguns nós e falharão em outros." Credentials on the reconfigurable node only:
     the same pod runs there and fails to pull on another node."""
-    reg, node = registries.auth, reconfigurable.name
-    host = reg.names[0]
-    image, repo = f"{host}/{private_image}", private_image.split(":")[0]
-    elsewhere = other_node(core, node)
-    since = datetime.now(UTC)
-    with node_changes(core, reconfigurable) as files:
-        files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
-        nc.restart_kubelet(core, reconfigurable)
-        outcome = {n: pull_outcome(core, namespace, pod_on(f"on-{n}", image, n)) for n in (node, elsewhere)}
-    requests = manifest_requests(registries, repo, since)
-    users = users_by_node(requests)
+    pp, node = private_pull, reconfigurable.name
+    elsewhere = priv.other_node(pp.core, node)
+    with pp.node_config(reconfigurable, "bob"):
+        outcome = {n: pp.pull(namespace, f"on-{n}", n) for n in (node, elsewhere)}
+    requests = pp.requests()
+    users = priv.users_by_node(requests)
     refused = sorted({str(r["status"]) for r in requests if r["node"] == elsewhere})
     evidence.observe(
         documented={node: "ran", elsewhere: "fails to pull"},
@@ -129,7 +93,7 @@ def test_pods_fail_on_nodes_without_the_config(
         statuses_from_the_other_node=refused,
     )
     evidence.attach("registry manifest requests", requests)
-    has_no_credentials(users, elsewhere, "bob", evidence)
+    priv.has_no_credentials(users, elsewhere, "bob", evidence)
     assert outcome[node] == "ran", f"the configured node {node}: {outcome[node]}"
     assert outcome[elsewhere] in pods.PULL_FAILED, f"{elsewhere} has no node config, yet: {outcome[elsewhere]}"
     assert elsewhere not in users, f"{elsewhere} authenticated: {users}"
@@ -138,78 +102,61 @@ def test_pods_fail_on_nodes_without_the_config(
 @pytest.mark.claim("PRIV-NODE-CONFIG-VERIFY-EXAMPLE")
 @pytest.mark.needs("reconfigurable", "second_node")
 def test_the_documented_verification_pod(
-    core: client.CoreV1Api,
-    make_namespace: Callable[[], str],
-    registries: RegistrySet,
-    private_image: str,
-    reconfigurable: Node,
-    evidence: Evidence,
+    private_pull: PrivatePull, make_namespace: Callable[[], str], reconfigurable: Node, evidence: Evidence
 ) -> None:
     """ "Verifique se está funcionando criando um pod que usa uma imagem privada" (private-image-test-1,
     imagePullPolicy Always, ``echo SUCCESS``): ``kubectl logs`` prints SUCCESS when node auth works; when it does
     not, ``kubectl describe`` shows ``Failed to pull image "…"``. Positive on the configured node, negative on a
     node without the config."""
-    reg, node = registries.auth, reconfigurable.name
-    host = reg.names[0]
-    image, repo = f"{host}/{private_image}", private_image.split(":")[0]
-    elsewhere = other_node(core, node)
+    pp, core, node = private_pull, private_pull.core, reconfigurable.name
+    elsewhere = priv.other_node(core, node)
     good, bad = make_namespace(), make_namespace()
-    since = datetime.now(UTC)
 
     def example(on: str) -> client.V1Pod:
-        pod = pod_on("private-image-test-1", image, on, command=("echo", "SUCCESS"))
+        pod = priv.pod_on("private-image-test-1", pp.image, on, command=("echo", "SUCCESS"))
         pod.spec.containers[0].name = "uses-private-image"
         return pod
 
-    with node_changes(core, reconfigurable) as files:
-        files.write(ROOT_CONFIG, nc.docker_config_json({host: ("bob", reg.users["bob"])}))
-        nc.restart_kubelet(core, reconfigurable)
-        works = pull_outcome(core, good, example(node))
-        fails = pull_outcome(core, bad, example(elsewhere))
-        # before the kubelet restarts (node_changes): a restarted kubelet answers 404 for a while
+    with pp.node_config(reconfigurable, "bob"):
+        works = priv.pull_outcome(core, good, example(node))
+        fails = priv.pull_outcome(core, bad, example(elsewhere))
+        # before the kubelet restarts (priv.node_changes): a restarted kubelet answers 404 for a while
         log = (
             pods.logs(core, good, "private-image-test-1", container="uses-private-image").strip()
             if works == "ran"
             else ""
         )
-    events = pull_events(core, bad, "private-image-test-1")
+    events = priv.pull_events(core, bad, "private-image-test-1")
     failed = [e["message"] for e in events if e["reason"] == "Failed"]
     evidence.observe(
-        documented={"logs": "SUCCESS", "describe": f'Failed to pull image "{image}": …'},
+        documented={"logs": "SUCCESS", "describe": f'Failed to pull image "{pp.image}": …'},
         observed={"logs": log, "outcome without credentials": fails, "Failed events": failed[:2]},
     )
     evidence.attach("events of the failing pod", events)
-    has_no_credentials(users_by_node(manifest_requests(registries, repo, since)), elsewhere, "bob", evidence)
+    priv.has_no_credentials(priv.users_by_node(pp.requests()), elsewhere, "bob", evidence)
     assert works == "ran" and log == "SUCCESS", f"with node credentials: {works}, logs {log!r}"
     assert fails in pods.PULL_FAILED, f"without node credentials: {fails}"
-    assert any(m.startswith(f'Failed to pull image "{image}"') for m in failed), f"no such Failed event: {events}"
+    assert any(m.startswith(f'Failed to pull image "{pp.image}"') for m in failed), f"no such Failed event: {events}"
 
 
 @pytest.mark.claim("PRIV-DOCKERCFG-SEARCH-PATHS")
 @pytest.mark.needs("reconfigurable")
 def test_kubelet_reads_docker_config_from_the_documented_paths(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    private_image: str,
-    reconfigurable: Node,
-    evidence: Evidence,
+    private_pull: PrivatePull, namespace: str, reconfigurable: Node, evidence: Evidence
 ) -> None:
     """ "Se você colocar o mesmo arquivo na lista de caminhos de pesquisa abaixo, o kubelet o usa": {--root-dir}/
     config.json, {cwd of kubelet}/config.json, ${HOME}/.docker/config.json, /.docker/config.json and the same for
     .dockercfg; "Você talvez tenha que definir HOME=/root". One file at a time, kubelet restarted each time."""
-    reg, node = registries.auth, reconfigurable.name
-    image, repo = f"{reg.names[0]}/{private_image}", private_image.split(":")[0]
+    pp, node = private_pull, reconfigurable.name
     cwd, home = nc.kubelet_cwd(reconfigurable), nc.kubelet_environment(reconfigurable).get("HOME")
-    documented = docker_config_search_paths(cwd)
-    since = datetime.now(UTC)
-    with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, [path for path, _ in documented.values()], evidence)
-        baseline = pull_outcome(core, namespace, pod_on("none", image, node))
-        results = pulls_with_each_file(
-            core, reconfigurable, files, namespace, image, {reg.names[0]: ("bob", reg.users["bob"])}, documented
+    documented = priv.docker_config_search_paths(cwd)
+    with priv.node_changes(pp.core, reconfigurable) as files:
+        priv.no_node_credentials(files, [path for path, _ in documented.values()], evidence)
+        baseline = pp.pull(namespace, "none", node)
+        results = priv.pulls_with_each_file(
+            pp.core, reconfigurable, files, namespace, pp.image, pp.credentials("bob"), documented
         )
-    without_home = results.pop(HOMELESS)
+    without_home = results.pop(priv.HOMELESS)
     evidence.observe(
         documented={label: "ran" for label in documented},
         observed=results,
@@ -217,9 +164,9 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
         kubelet={"cwd": cwd, "HOME": home, "HOME for the ${HOME} entries": "/root (systemd drop-in)"},
         without_any_file=baseline,
         root_docker_config_without_HOME=without_home,
-        users=users_by_node(manifest_requests(registries, repo, since)),
+        users=priv.users_by_node(pp.requests()),
     )
-    no_credentials_yet(baseline, node, image, evidence)
+    priv.no_credentials_yet(baseline, node, pp.image, evidence)
     not_read = [label for label, result in results.items() if result != "ran"]
     assert not not_read, f"the kubelet did not use Docker config at {not_read}"
 
@@ -227,42 +174,36 @@ def test_kubelet_reads_docker_config_from_the_documented_paths(
 @pytest.mark.claim("PRIV-DOCKERCFG-AUTHS-ONLY")
 @pytest.mark.needs("reconfigurable")
 def test_only_the_auths_section_is_used(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    private_image: str,
-    reconfigurable: Node,
-    evidence: Evidence,
+    private_pull: PrivatePull, namespace: str, reconfigurable: Node, evidence: Evidence
 ) -> None:
     """ "O Kubernetes padrão é compatível apenas com as seções auths e HttpHeaders na configuração do Docker.
     Auxiliares de credencial do Docker (credHelpers ou credsStore) não são suportados." A working credential helper
     (docker-credential-k8sdc on the kubelet's PATH) named by credHelpers or credsStore is never called; the same
     credentials under auths pull. (HttpHeaders: the kubelet parses them, but under CRI it hands the runtime only
     user names, passwords and tokens, so they cannot be observed at the registry; not checked.)"""
-    reg, node = registries.auth, reconfigurable.name
-    host = reg.names[0]
-    image = f"{host}/{private_image}"
+    pp, node = private_pull, reconfigurable.name
+    host, password = pp.host, pp.registry.users["bob"]
     helper_log = "/var/lib/k8sdc/credential-helper.log"
     helper = (
         "#!/bin/sh\n"
         f'echo "$(date +%s.%N) $1" >>{helper_log}\n'
         "cat >/dev/null\n"
-        f"printf '%s' '{json.dumps({'ServerURL': host, 'Username': 'bob', 'Secret': reg.users['bob']})}'\n"
+        f"printf '%s' '{json.dumps({'ServerURL': host, 'Username': 'bob', 'Secret': password})}'\n"
     )
     configs = {
         "credHelpers": {"credHelpers": {host: "k8sdc"}},
         "credsStore": {"credsStore": "k8sdc"},
-        "auths": pullsecrets.docker_config({host: ("bob", reg.users["bob"])}),
+        "auths": pullsecrets.docker_config(pp.credentials("bob")),
     }
     outcome: dict[str, str] = {}
-    with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
+    with priv.node_changes(pp.core, reconfigurable) as files:
+        priv.no_node_credentials(files, priv.JSON_PATHS + priv.CFG_PATHS, evidence)
         files.write("/usr/local/bin/docker-credential-k8sdc", helper, "700")
         files.remove(helper_log)
         for i, (section, config) in enumerate(configs.items()):
-            files.write(ROOT_CONFIG, json.dumps(config))
-            nc.restart_kubelet(core, reconfigurable)
-            outcome[section] = pull_outcome(core, namespace, pod_on(f"section-{i}", image, node))
+            files.write(priv.ROOT_CONFIG, json.dumps(config))
+            nc.restart_kubelet(pp.core, reconfigurable)
+            outcome[section] = pp.pull(namespace, f"section-{i}", node)
         calls = len(nc.read_lines(reconfigurable, helper_log))
     evidence.observe(
         documented={"credHelpers": "not used", "credsStore": "not used", "auths": "ran"},
@@ -285,34 +226,28 @@ def test_only_the_auths_section_is_used(
     "credentialprovider.kubelet.k8s.io/v1, GA in 1.26; KubeletCredentialProviders was alpha and off before 1.24)",
 )
 def test_credential_provider_plugin_supplies_credentials(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    private_image: str,
-    reconfigurable: Node,
-    evidence: Evidence,
+    private_pull: PrivatePull, namespace: str, reconfigurable: Node, evidence: Evidence
 ) -> None:
     """ "你可以配置 kubelet,以调用插件可执行文件的方式来动态获取容器镜像的仓库凭据 … 需要 kubelet 级别的配置才能启用。"
     PRIV-VENDOR-EXTENSIONS: the plugin is such a local extension implementing node-to-registry authentication.
     The reconfigurable node's kubelet runs our exec plugin for provider.k8sdc.test (--image-credential-provider-config,
     matchImages); the plugin answers with bob's credentials. A pod without pull secrets pulls as bob; the plugin is
     not asked about an image outside matchImages; a node whose kubelet has no plugin cannot pull the image."""
-    reg, node, repo = registries.auth, reconfigurable.name, private_image.split(":")[0]
-    provided, unmatched = f"{nc.PROVIDER_HOST}/{private_image}", f"{reg.names[0]}/{private_image}"
-    elsewhere = other_node(core, node)
-    since = datetime.now(UTC)
-    with node_changes(core, reconfigurable) as files:
-        no_node_credentials(files, JSON_PATHS + CFG_PATHS, evidence)
-        answering_provider(core, reconfigurable, files, {nc.PROVIDER_HOST: ("bob", reg.users["bob"])})
+    pp, node = private_pull, reconfigurable.name
+    provided, unmatched = f"{nc.PROVIDER_HOST}/{pp.reference}", pp.image
+    elsewhere = priv.other_node(pp.core, node)
+    with priv.node_changes(pp.core, reconfigurable) as files:
+        priv.no_node_credentials(files, priv.JSON_PATHS + priv.CFG_PATHS, evidence)
+        priv.answering_provider(pp.core, reconfigurable, files, {nc.PROVIDER_HOST: ("bob", pp.registry.users["bob"])})
         cases = {
             "matched image, plugin's node": ("provided", provided, node),
             "image outside matchImages": ("unmatched", unmatched, node),
             "matched image, node without plugin": ("no-plugin", provided, elsewhere),
         }
-        outcome = {case: pull_outcome(core, namespace, pod_on(*pod)) for case, pod in cases.items()}
-        asked = nc.provider_requests(reconfigurable, since)
-    requests = manifest_requests(registries, repo, since)
-    users = users_by_node([r for r in requests if r["host"] == nc.PROVIDER_HOST])
+        outcome = {case: priv.pull_outcome(pp.core, namespace, priv.pod_on(*pod)) for case, pod in cases.items()}
+        asked = nc.provider_requests(reconfigurable, pp.since)
+    requests = pp.requests()
+    users = priv.users_by_node([r for r in requests if r["host"] == nc.PROVIDER_HOST])
     asked_images = sorted({r.image for r in asked})  # the kubelet asks about the repository, without the tag
     provided_repo, unmatched_repo = provided.rsplit(":", 1)[0], unmatched.rsplit(":", 1)[0]
     evidence.observe(
