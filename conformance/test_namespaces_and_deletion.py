@@ -239,35 +239,29 @@ def test_namespace_restricts_who_may_access_what(
 
 
 @pytest.mark.claim("DEL-BY-NAME")
-def test_kubectl_delete_pods_by_name(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_kubectl_delete_pods_by_name(scenario: Scenario, kubectl: Kubectl) -> None:
     """ "Delete pods by name: kubectl delete po po_name[ pod_name1....]". Two of three running pods are named; the
     third stays."""
     for name in ("one", "two", "three"):
-        core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image))
+        scenario.create(scenario.sleeper(name))
     for name in ("one", "two", "three"):
-        pods.wait_running(core, namespace, name)
-    result = kubectl("delete", "po", "one", "two", "-n", namespace, "--timeout=90s")
-    left = namespaces.pod_names(core, namespace)
-    evidence.attach("kubectl delete po one two", result.stdout + result.stderr)
-    evidence.observe(documented=["three"], observed=left)
+        pods.wait_running(scenario.core, scenario.namespace, name)
+    left = namespaces.kubectl_delete_pods(kubectl, scenario.core, scenario.namespace, scenario.evidence, "one", "two")
+    scenario.observe(documented=["three"], observed=left)
     assert left == ["three"], f"pods left after deleting one and two: {left}"
 
 
 @pytest.mark.claim("DEL-BY-LABEL")
-def test_kubectl_delete_pods_by_label(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, evidence: Evidence
-) -> None:
+def test_kubectl_delete_pods_by_label(scenario: Scenario, kubectl: Kubectl) -> None:
     """ "Delete pods by label: kubectl delete po -l key=value". Three pods, two labelled env=doomed: only those
     two go."""
     labels = {"a": {"env": "doomed"}, "b": {"env": "doomed"}, "c": {"env": "kept"}}
     for name, pod_labels in labels.items():
-        core.create_namespaced_pod(namespace, pods.sleeper(name, busybox_image, labels=pod_labels))
-    result = kubectl("delete", "po", "-l", "env=doomed", "-n", namespace, "--timeout=90s")
-    left = namespaces.pod_names(core, namespace)
-    evidence.attach("kubectl delete po -l env=doomed", result.stdout + result.stderr)
-    evidence.observe(documented=["c"], observed=left)
+        scenario.create(scenario.sleeper(name, labels=pod_labels))
+    left = namespaces.kubectl_delete_pods(
+        kubectl, scenario.core, scenario.namespace, scenario.evidence, "-l", "env=doomed"
+    )
+    scenario.observe(documented=["c"], observed=left)
     assert left == ["c"], f"pods left after deleting env=doomed: {left}"
 
 
