@@ -177,11 +177,8 @@ def test_strict_field_validation_refuses_an_annotation_key_given_twice(
 ) -> None:
     """ "Annotation keys must be unique." A manifest naming an annotation key twice is refused (400, duplicate
     field) when the client asks for strict field validation."""
-    manifest = key_twice_configmap("annotations", "my-annotation", "one", "two")
-    status, body, _ = dry_run_configmap(api_client, namespace, manifest, strict=True)
-    evidence.observe(
-        documented="a manifest with the annotation key twice is refused under fieldValidation=Strict",
-        observed={"status": status, "message": body.get("message")},
+    status, body = metadata_checks.key_twice_under_strict_validation(
+        api_client, namespace, "annotations", "my-annotation", ("one", "two"), evidence
     )
     assert status == 400 and "duplicate field" in str(body.get("message")), body
 

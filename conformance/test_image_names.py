@@ -7,8 +7,8 @@ Observed with the suite's own registry: what ran, and which manifests the regist
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 import pytest
@@ -22,6 +22,7 @@ from k8s_doc_conformance.fixtures.nodes import Node, tag_image, untag_image
 from k8s_doc_conformance.fixtures.pull_checks import ran_or_failed_to_pull, registry_on_port, waiting_message
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import Registry
+from k8s_doc_conformance.fixtures.signatures import Exclusive
 
 
 @pytest.mark.claim("IMG-NAME-DEFAULT-REGISTRY")
@@ -185,7 +186,7 @@ def test_registry_host_and_port_in_the_name(
     run_id: str,
     caps: capabilities.Capabilities,
     request: pytest.FixtureRequest,
-    exclusive: Callable[[str], AbstractContextManager[None]],
+    exclusive: Exclusive,
     evidence: Evidence,
 ) -> None:
     """ "镜像名称也可以包含所在仓库的主机名…还可以包含仓库的端口号，例如：fictional.registry.example:10443/imagename"

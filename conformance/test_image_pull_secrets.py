@@ -29,6 +29,7 @@ from k8s_doc_conformance.fixtures.private_pulls import (
 )
 from k8s_doc_conformance.fixtures.registry import witness
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated_name
+from k8s_doc_conformance.fixtures.signatures import Kubectl
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +116,7 @@ def test_docker_config_secrets_must_carry_valid_data(
 
 @pytest.mark.claim("SECRET-KUBECTL-DOCKER-REGISTRY")
 def test_kubectl_create_secret_docker_registry(
-    private: PrivatePull, namespace: str, kubectl: Callable[..., object], evidence: Evidence
+    private: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence
 ) -> None:
     """``kubectl create secret docker-registry <name> --docker-server=… --docker-username=… --docker-password=…
     --docker-email=…`` makes a secret pods can pull with."""
@@ -138,7 +139,7 @@ def test_kubectl_create_secret_docker_registry(
 
 @pytest.mark.claim("SECRET-KUBECTL-SINGLE-REGISTRY")
 def test_kubectl_registry_secret_serves_one_registry(
-    private: PrivatePull, namespace: str, kubectl: Callable[..., object], evidence: Evidence
+    private: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence
 ) -> None:
     """The secret ``kubectl create secret docker-registry`` makes "only works with a single private registry"."""
     server = kubectl_registry_secret(kubectl, namespace, private.registries)
@@ -155,7 +156,7 @@ def test_kubectl_registry_secret_serves_one_registry(
 
 @pytest.mark.claim("SECRET-IMPORT-DOCKER-CONFIG")
 def test_a_docker_config_file_imports_as_a_secret(
-    private: PrivatePull, namespace: str, kubectl: Callable[..., object], evidence: Evidence, tmp_path: Path
+    private: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence, tmp_path: Path
 ) -> None:
     """An existing Docker credentials file (two registries here) becomes a secret with
     ``kubectl create secret generic --from-file=.dockerconfigjson=… --type=kubernetes.io/dockerconfigjson``."""

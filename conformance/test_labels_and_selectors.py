@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import kubectl_get, nodes, pods, selectors
+from k8s_doc_conformance.fixtures import kubectl_get, metadata_checks, nodes, pods, selectors
 from k8s_doc_conformance.fixtures.apicalls import STRICT_VALIDATION, dry_run_configmap, key_twice_configmap, rejection
 from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.evidence import Evidence
@@ -117,11 +117,8 @@ def test_strict_field_validation_refuses_a_label_key_given_twice(
 ) -> None:
     """ "On the same resource object, label keys must be unique." A manifest naming a label key twice is refused
     (400, duplicate field) when the client asks for strict field validation."""
-    manifest = key_twice_configmap("labels", "env", "prod", "debug")
-    status, body, _ = dry_run_configmap(api_client, namespace, manifest, strict=True)
-    evidence.observe(
-        documented="a manifest with the label key twice is refused under fieldValidation=Strict",
-        observed={"status": status, "message": body.get("message")},
+    status, body = metadata_checks.key_twice_under_strict_validation(
+        api_client, namespace, "labels", "env", ("prod", "debug"), evidence
     )
     assert status == 400 and "duplicate field" in str(body.get("message")), body
 

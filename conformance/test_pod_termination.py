@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 
 import pytest
 from kubernetes import client
@@ -22,8 +21,8 @@ from k8s_doc_conformance.fixtures import termination as term
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.nodes import Reconfigurable
 from k8s_doc_conformance.fixtures.registry.service import RegistrySet
-from k8s_doc_conformance.fixtures.signatures import Kubectl
-from k8s_doc_conformance.fixtures.termination import PodRecorder
+from k8s_doc_conformance.fixtures.signatures import Exclusive, Kubectl, NodeExec
+from k8s_doc_conformance.fixtures.termination import PodRecorder, Started
 from k8s_doc_conformance.fixtures.timeline import Timeline
 from k8s_doc_conformance.fixtures.waits import WaitTimeout
 
@@ -33,7 +32,7 @@ from k8s_doc_conformance.fixtures.waits import WaitTimeout
 @pytest.mark.slow
 @pytest.mark.claim("HOOK-GRACE-EXAMPLE-60-55-10")
 def test_example_grace_60_hook_55_shutdown_10_is_killed(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, started: Started, evidence: Evidence
 ) -> None:
     """ "if terminationGracePeriodSeconds is 60, the hook takes 55 s to complete, and the container takes 10 s to
     stop normally after receiving the signal, the container will be killed before it can stop normally, since
@@ -87,7 +86,7 @@ def test_example_grace_60_hook_55_shutdown_10_is_killed(
 @pytest.mark.slow
 @pytest.mark.claim("TERM-DEFAULT-GRACE-30S")
 def test_delete_sends_term_then_kill_after_default_30s(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Started, evidence: Evidence
 ) -> None:
     """ "kubectl delete po …: tells Kubernetes to terminate all containers of the pod, sends the processes SIGTERM
     and waits 30 s; if they did not shut down, SIGKILL." A pod without terminationGracePeriodSeconds whose main
@@ -121,7 +120,7 @@ def test_delete_sends_term_then_kill_after_default_30s(
 
 @pytest.mark.claim("TERM-SIGTERM-TO-MAIN-PROCESS")
 def test_term_goes_to_the_main_process_of_every_container(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Started, evidence: Evidence
 ) -> None:
     """ "the kubelet first sends a TERM signal … to the main process in each container … These requests … are
     processed asynchronously … no guarantee as to the order." Three containers whose PID 1 reports TERM and exits;
@@ -158,7 +157,7 @@ def test_image_stopsignal_is_sent_instead_of_term(
     namespace: str,
     registries: RegistrySet,
     run_id: str,
-    started: Callable,
+    started: Started,
     evidence: Evidence,
 ) -> None:
     """ "Many container runtimes respect the STOPSIGNAL value defined in the container image and, if different,
@@ -188,7 +187,7 @@ def test_image_stopsignal_is_sent_instead_of_term(
 
 @pytest.mark.claim("TERM-KILL-AFTER-GRACE")
 def test_kill_when_grace_ends_then_removed_from_api(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Started, evidence: Evidence
 ) -> None:
     """ "Once the grace period has expired, the KILL signal is sent to any remaining processes, and the Pod is then
     deleted from the API server." Grace 5 s, a main process that ignores TERM."""
@@ -215,7 +214,7 @@ def test_kill_when_grace_ends_then_removed_from_api(
 
 @pytest.mark.claim("TERM-PRESTOP-2S-EXTENSION")
 def test_prestop_running_past_grace_gets_a_2s_extension(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Started, evidence: Evidence
 ) -> None:
     """ "If the preStop hook is still running when the grace period expires, the kubelet requests a one-off grace
     period extension of 2 seconds." Grace 5 s, preStop ``sleep 60``, a main process that ignores TERM: the
@@ -251,10 +250,10 @@ def test_kubelet_restart_restarts_the_full_grace_period(
     core: client.CoreV1Api,
     namespace: str,
     busybox_image: str,
-    node_exec: Callable[[str, list[str]], str],
+    node_exec: NodeExec,
     reconfigurable_node: Reconfigurable,
-    exclusive: Callable[[str], AbstractContextManager[None]],
-    started: Callable,
+    exclusive: Exclusive,
+    started: Started,
     evidence: Evidence,
 ) -> None:
     """ "If the kubelet or the container runtime's management service is restarted while waiting for processes to

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 
 import pytest
@@ -24,6 +24,7 @@ from k8s_doc_conformance.fixtures.runtime_classes import (
     as_tuple,
     show,
 )
+from k8s_doc_conformance.fixtures.signatures import NodeExec
 from k8s_doc_conformance.fixtures.timeline import Timeline
 from k8s_doc_conformance.fixtures.waits import WaitTimeout
 
@@ -254,7 +255,7 @@ def test_containerd_handlers_are_configured_as_documented(
     namespace: str,
     runtime_class: RuntimeClassFactory,
     busybox_image: str,
-    node_exec: Callable[[str, list[str]], str],
+    node_exec: NodeExec,
     evidence: Evidence,
 ) -> None:
     """containerd: "runtime handlers are configured in /etc/containerd/config.toml … under

@@ -8,7 +8,6 @@ shutdown leaves in the runtime. Observed as in test_pod_termination.py: reporter
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from contextlib import suppress
 
 import pytest
@@ -18,8 +17,8 @@ from kubernetes.client.rest import ApiException
 from k8s_doc_conformance.fixtures import pods
 from k8s_doc_conformance.fixtures import termination as term
 from k8s_doc_conformance.fixtures.evidence import Evidence
-from k8s_doc_conformance.fixtures.signatures import Kubectl
-from k8s_doc_conformance.fixtures.termination import PodRecorder
+from k8s_doc_conformance.fixtures.signatures import Kubectl, NodeExec
+from k8s_doc_conformance.fixtures.termination import PodRecorder, Started
 from k8s_doc_conformance.fixtures.timeline import Timeline
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
@@ -28,7 +27,7 @@ from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 
 @pytest.mark.claim("TERM-DELETION-DEADLINE-RECORDED")
 def test_delete_records_the_deadline_and_kubectl_shows_terminating(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, started: Started, evidence: Evidence
 ) -> None:
     """ "The Pod in the API server is updated with the time beyond which the Pod is considered 'dead', along with
     the grace period. If you use kubectl describe to check the Pod you're deleting, that Pod shows up as
@@ -66,7 +65,7 @@ def test_delete_records_the_deadline_and_kubectl_shows_terminating(
 
 @pytest.mark.claim("TERM-KUBELET-SETS-TERMINAL-PHASE")
 def test_kubelet_sets_a_terminal_phase_before_removal(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Started, evidence: Evidence
 ) -> None:
     """ "The kubelet transitions the Pod into a terminal phase (Failed/Succeeded)" before the API server removes it.
     A Deployment-like pod (restartPolicy Always) whose two containers exit 0 on TERM; the watch must show phase
@@ -93,7 +92,7 @@ def test_kubelet_sets_a_terminal_phase_before_removal(
 
 @pytest.mark.claim("TERM-FINAL-REMOVAL-GRACE-0")
 def test_kubelet_removes_the_pod_with_grace_period_0(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Started, evidence: Evidence
 ) -> None:
     """ "The kubelet triggers forcible removal of the Pod object from the API server by setting the grace period to
     0", then "the API server deletes the Pod's API object". Grace 10 s; the containers exit at once on TERM. The
@@ -123,7 +122,7 @@ def test_kubelet_removes_the_pod_with_grace_period_0(
 
 @pytest.mark.claim("TERM-FORCE-DELETE")
 def test_force_delete_removes_the_pod_at_once(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, kubectl: Kubectl, started: Started, evidence: Evidence
 ) -> None:
     """ "kubectl delete po/poname --force --grace-period 0" force-deletes a pod: the API object is gone at once,
     although its preStop hook would take 600 s."""
@@ -160,7 +159,7 @@ def test_force_delete_removes_the_pod_at_once(
 @pytest.mark.claim("TERM-SIDECARS-LAST-REVERSE-ORDER")
 @pytest.mark.since("1.29", "sidecar containers (restartable init containers, SidecarContainers beta and on by default)")
 def test_sidecars_get_term_after_main_containers_in_reverse_order(
-    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Callable, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, busybox_image: str, started: Started, evidence: Evidence
 ) -> None:
     """ "If the Pod includes one or more sidecar containers (init containers with an Always restart policy), the
     kubelet will delay sending the TERM signal to these sidecar containers until the last main container has fully
@@ -200,7 +199,7 @@ def test_terminating_pod_is_not_ready_in_endpointslices(
     api_client: client.ApiClient,
     namespace: str,
     busybox_image: str,
-    started: Callable,
+    started: Started,
     evidence: Evidence,
 ) -> None:
     """ "While the kubelet starts the graceful shutdown, the control plane evaluates whether to remove the
@@ -292,8 +291,8 @@ def test_forced_shutdown_kills_and_removes_the_pause_container(
     core: client.CoreV1Api,
     namespace: str,
     busybox_image: str,
-    node_exec: Callable[[str, list[str]], str],
-    started: Callable,
+    node_exec: NodeExec,
+    started: Started,
     evidence: Evidence,
 ) -> None:
     """ "When the grace period expires, if there is still any container running in the Pod, the kubelet triggers
