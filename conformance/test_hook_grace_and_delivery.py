@@ -107,11 +107,9 @@ def test_hook_plus_shutdown_longer_than_grace_is_killed(
 ) -> None:
     """ "If terminationGracePeriodSeconds is 60, and the hook takes 55 seconds to complete, and the Container takes
     10 seconds to stop normally after receiving the signal, then the Container will be killed before it can stop
-    normally." Scaled: grace 16 s, preStop 8 s, a TERM handler that needs 12 s. Expected (from the hook's start):
-    TERM at about 8 s, killed at about 16 s (8 s left, more than the kubelet's 2 s minimum), no clean exit. The
-    countdown starts at the delete, before the hook's exec does: the 8 s margin keeps a slow exec (2.8 s seen on a
-    loaded node) from running the hook out of the grace period, which is another claim (HOOK-GRACE-COUNTS-PRESTOP)."""
-    grace, hook_s, shutdown_s = 16, 8, 12
+    normally." Scaled: grace 8 s, preStop 5 s, a TERM handler that needs 6 s. Expected (from the hook's start):
+    TERM at about 5 s, killed at about 8 s (3 s left, more than the kubelet's 2 s minimum), no clean exit."""
+    grace, hook_s, shutdown_s = 8, 5, 6
     rec = hook_recorder
     hook = exec_handler(f"{rec.report('prestop-start')}; sleep {hook_s}; {rec.report('prestop-end')}")
     shutdown = f"sleep {shutdown_s}; {rec.report('clean-exit')}; exit 0"
