@@ -77,7 +77,7 @@ TERMINATION = {
     "expected": [{"name": "grace period ends", "t": 30}],
 }
 ATTEMPTS = {"origin": "pod creation", "attempts": [0.4, 1.6, 12.0, 32.5, 73.0], "expected_delays": [10, 20, 40, 80]}
-PULLS = [
+PULLS: list[dict[str, Any]] = [
     {"image": "reg:443/k8sdc/r/slow-a:v1", "node": "k8sdc-worker", "start": "2026-11-22T02:38:00.100Z"}
     | {"end": "2026-11-22T02:38:06.200Z"},
     {"image": "reg:443/k8sdc/r/slow-b:v1", "node": "k8sdc-worker", "start": "2026-11-22T02:38:06.250Z"}
