@@ -43,7 +43,7 @@ def test_back_off_delay_stops_growing_at_300_seconds(
         time.sleep(backoff.SLOW_POLL)
         seen = backoff.attempts(open_registry, repo, since)
     gaps = backoff.gaps_of(seen)
-    evidence.attach("pull attempt schedule (registry witness)", backoff.schedule(seen))
+    evidence.attach("pull attempt schedule (registry witness)", backoff.attempt_chart(seen))
     evidence.observe(
         documented=f"gaps grow until {backoff.CAP:.0f} s, then stay there (never clearly above it)",
         observed={"gaps (s)": gaps, "attempts": len(seen), "watched (s)": round(time.monotonic() - started)},
@@ -82,7 +82,7 @@ def test_unpullable_image_waits_in_image_pull_back_off(
             seen = list(exc.last)  # type: ignore[call-overload]
         pod = core.read_namespaced_pod("waiting", namespace)
     reasons = [e["state"] for e in tl.of("pod", pod="waiting")]
-    evidence.attach("timeline", tl.entries)
+    evidence.attach("timeline", tl.chart())
     evidence.observe(
         documented="Waiting with ImagePullBackOff; the kubelet keeps trying",
         observed={"states": reasons, "pull attempts": backoff.schedule(seen), "phase": pod.status.phase},
@@ -109,7 +109,7 @@ def test_retries_come_with_an_increasing_delay(
     except WaitTimeout as exc:
         seen = list(exc.last)  # type: ignore[call-overload]
     gaps = backoff.gaps_of(seen)
-    evidence.attach("pull attempt schedule (registry witness)", backoff.schedule(seen))
+    evidence.attach("pull attempt schedule (registry witness)", backoff.attempt_chart(seen))
     evidence.observe(documented="each delay longer than the one before", observed={"gaps (s)": gaps})
     assert len(seen) >= 5, f"only {len(seen)} attempts in 330 s: gaps {gaps}"
     assert all(b > a for a, b in itertools.pairwise(gaps)), f"the delay did not grow: {gaps}"
@@ -134,7 +134,7 @@ def test_an_invalid_image_name_backs_off(
         last = core.read_namespaced_pod("invalid", namespace)
     states = {name: [e["state"] for e in tl.of("pod", pod=name)] for name in ("invalid", "nonexistent")}
     message = first.status.container_statuses[0].state.waiting.message
-    evidence.attach("timeline", tl.entries)
+    evidence.attach("timeline", tl.chart())
     evidence.observe(
         documented={"invalid name": "ImagePullBackOff"},
         observed={**states, "invalid name's waiting message": message, "invalid name (last)": pods.describe(last)},

@@ -64,7 +64,7 @@ def test_example_grace_60_hook_55_shutdown_10_is_killed(
         "pod removed from the API": term.rel(removed, t0),
     }
     evidence.attach("timeline (s after delete)", term.timeline(t0, [follow], recorder))
-    evidence.attach("pod events", tl.entries)
+    evidence.attach("pod events", tl.chart())
     evidence.observe(
         documented="TERM after the 55 s hook; killed at the 60 s grace (+2 s kubelet minimum) before the 10 s "
         "shutdown completes",

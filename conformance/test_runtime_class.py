@@ -181,7 +181,7 @@ def test_missing_runtimeclass_puts_the_pod_in_failed(
         while time.monotonic() < deadline and not tl.of("event", reason="FailedCreate"):
             time.sleep(0.5)
     phases = {p.metadata.name: p.status.phase for p in core.list_namespaced_pod(namespace).items}
-    evidence.attach("timeline", tl.entries)
+    evidence.attach("timeline", tl.chart())
     evidence.observe(
         documented="the pod enters the Failed phase; the events carry the error",
         observed={
@@ -210,7 +210,7 @@ def test_unrunnable_handler_puts_the_pod_in_failed(
         except WaitTimeout as exc:
             final = exc.last
     failures = tl.of("event", reason="FailedCreatePodSandBox")
-    evidence.attach("timeline", tl.entries)
+    evidence.attach("timeline", tl.chart())
     evidence.observe(
         documented="phase Failed",
         observed={"phase after 60 s": pods.describe(final), "FailedCreatePodSandBox events": len(failures)},
@@ -233,7 +233,7 @@ def test_runtimeclass_errors_are_events(
         while time.monotonic() < deadline and not tl.of("event", type="Warning"):
             time.sleep(0.5)
     warnings = tl.of("event", type="Warning")
-    evidence.attach("timeline", tl.entries)
+    evidence.attach("timeline", tl.chart())
     evidence.observe(documented="a Warning event on the pod names the handler", observed=warnings[:3])
     assert any("nonexistent-handler" in w["message"] for w in warnings), warnings
 

@@ -265,7 +265,7 @@ def test_replicaset_treats_the_terminating_pod_as_a_serving_replica(
         replacement, old_terminating = term.replacement_while_terminating(core, namespace, first, t0)
         rs = apps.read_namespaced_replica_set("replicated", namespace).status
     term.force_delete(core, namespace, first)
-    evidence.attach("pods and events", tl.entries)
+    evidence.attach("pods and events", tl.chart())
     evidence.observe(
         documented="the terminating pod counts as a serving replica: no replacement while it shuts down",
         observed={

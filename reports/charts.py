@@ -1,7 +1,8 @@
 """Small inline SVG charts for evidence attachments in compliance.html (no scripts, no external resources).
 
-:func:`chart_for` recognises four shapes of ``evidence.attach(name, obj)`` content (the shapes are documented in
-``reports/compliance.py``'s docstring) and returns the SVG, or ``None`` for anything else:
+:func:`chart_for` draws an attachment as the chart kind its record declares (fixtures/chart_evidence.py
+``ChartKind``), or, for a record without one, recognises four shapes of ``evidence.attach(name, obj)`` content (the
+shapes are documented in ``reports/compliance.py``'s docstring); it returns the SVG, or ``None`` for anything else:
 
 - a pod/event timeline (``fixtures.timeline.Timeline.entries``): lanes per ``kind``;
 - named events relative to an origin (preStop / TERM / KILL after deletion): one marker per event, documented
@@ -22,6 +23,8 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
+
+from k8s_doc_conformance.fixtures.chart_evidence import ChartKind
 
 PALETTE = ("#1f6fb2", "#d84315", "#2e7d32", "#6a1b9a", "#b0892c", "#00838f", "#ad1457", "#546e7a")
 CHAR_W = 5.6  # average glyph width of the 10 px labels, for collision checks
@@ -501,9 +504,40 @@ def intervals_chart(spec: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- dispatch
 
 
-def chart_for(name: str, content: Any) -> tuple[str, str] | None:
-    """``(kind, svg)`` for an attachment whose content has one of the recognised shapes, else None."""
+def _declared(kind: ChartKind, name: str, content: Any) -> str | None:
+    """The SVG of ``content`` drawn as the declared ``kind``; None when the content does not hold that kind's data."""
+    if kind is ChartKind.ATTEMPTS:
+        spec = attempts(name, {"attempts": content} if isinstance(content, list) else content)
+        return attempts_chart(spec) if spec is not None else None
+    if kind is ChartKind.INTERVALS:
+        spec = intervals(content)
+        return intervals_chart(spec) if spec is not None else None
+    if kind is ChartKind.EVENTS:
+        spec = named_events(content)
+        return events_chart(spec) if spec is not None else None
+    if _timeline_entries(content):
+        return timeline_chart(content)
+    return None
+
+
+def _timeline_entries(content: Any) -> TypeGuard[list[dict[str, Any]]]:
+    return (
+        isinstance(content, list) and bool(content) and all(isinstance(e, dict) and _num(e.get("t")) for e in content)
+    )
+
+
+def chart_for(name: str, content: Any, declared: str | None = None) -> tuple[str, str] | None:
+    """``(kind, svg)`` for an attachment: drawn as its ``declared`` chart kind (the record's ``"chart"``, see
+    fixtures/chart_evidence.py) when it has one, else by the shape of its content (runs recorded before kinds were
+    declared); None for anything else, or for content that does not hold the declared kind's data."""
     try:
+        if declared is not None:
+            try:
+                kind = ChartKind(declared)
+            except ValueError:
+                return None
+            svg = _declared(kind, name, content)
+            return (kind.value, svg) if svg is not None else None
         if (spec := attempts(name, content)) is not None:
             return "attempts", attempts_chart(spec)
         if (spec := intervals(content)) is not None:

@@ -10,9 +10,11 @@ When the run has an Allure report (``allure-report/``, built by ``python -m k8s_
 claim's detail links to its test results there (``allure-report/index.html#testresult/<uid>``; see
 :mod:`reports.allure`).
 
-Charts. An attachment whose content has one of these shapes is drawn as a small inline SVG chart (reports/charts.py)
-above its raw data; times are seconds (numbers, relative to the scenario's origin) or ISO-8601 timestamps (taken
-relative to the earliest one); any other keys are shown on hover:
+Charts. An attachment that declares a chart kind (its record's ``"chart"``: scenarios attach the typed evidence of
+fixtures/chart_evidence.py) is drawn as that kind, a small inline SVG chart (reports/charts.py) above its raw data;
+an attachment without one (runs recorded before the kinds were declared) is drawn when its content has one of these
+shapes. Times are seconds (numbers, relative to the scenario's origin) or ISO-8601 timestamps (taken relative to the
+earliest one); any other keys are shown on hover:
 
 - pod/event timeline, ``fixtures.timeline.Timeline.entries``: a list of ``{"t": s, "kind": "pod"|"event", ...}``;
   one lane per ``kind``.
@@ -341,7 +343,8 @@ def _observation_view(o: Mapping[str, Any], with_case: bool) -> dict[str, str]:
 
 def _attachment_view(att: Mapping[str, Any]) -> dict[str, Any]:
     name, content = str(att.get("name", "")), att.get("content")
-    chart = charts.chart_for(name, content)
+    declared = att.get("chart")
+    chart = charts.chart_for(name, content, str(declared) if declared is not None else None)
     return {
         "name": name,
         "text": content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2, default=str),

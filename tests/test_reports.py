@@ -34,6 +34,8 @@ import jsonschema
 import pytest
 import yaml
 
+from k8s_doc_conformance.fixtures import chart_evidence
+from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.reports import __main__ as reports_main
 from k8s_doc_conformance.reports import allure, charts, compliance, junit, runs, summary, validate
 
@@ -75,7 +77,7 @@ TERMINATION = {
     "expected": [{"name": "grace period ends", "t": 30}],
 }
 ATTEMPTS = {"origin": "pod creation", "attempts": [0.4, 1.6, 12.0, 32.5, 73.0], "expected_delays": [10, 20, 40, 80]}
-PULLS = [
+PULLS: list[dict[str, Any]] = [
     {"image": "reg:443/k8sdc/r/slow-a:v1", "node": "k8sdc-worker", "start": "2026-11-22T02:38:00.100Z"}
     | {"end": "2026-11-22T02:38:06.200Z"},
     {"image": "reg:443/k8sdc/r/slow-b:v1", "node": "k8sdc-worker", "start": "2026-11-22T02:38:06.250Z"}
@@ -295,6 +297,41 @@ def test_chart_shapes() -> None:
     assert kind == "timeline" and ">container main<" in svg and ">TERM received<" in svg and ">Running<" in svg
     spec = charts.intervals(PULLS)
     assert spec is not None and [b["start"] for b in spec["intervals"]] == [0.0, 6.15, 0.1, 0.2]
+
+
+def test_declared_chart_kinds() -> None:
+    """An attachment that declares its chart (fixtures/chart_evidence.py) is drawn as that kind, never guessed: a
+    bare list of times is attempts without "attempt" in its name, named moments declared a timeline are a timeline,
+    and content that does not hold the declared kind's data (or an unknown kind) gets no chart."""
+    times = chart_evidence.Attempts([0.5, 10.5, 30.5])
+    kind, svg = charts.chart_for("x", times.content(), times.kind.value)  # type: ignore[misc]
+    assert kind == "attempts" and ">+10<" in svg and ">+20<" in svg
+    named = [{"name": "TERM", "t": 1.0, "kind": "container"}, {"name": "KILL", "t": 3.0, "kind": "container"}]
+    assert charts.chart_for("x", named, "timeline")[0] == "timeline"  # type: ignore[index]
+    assert charts.chart_for("x", [{"name": "TERM", "t": 1}], "events")[0] == "events"  # type: ignore[index]
+    assert charts.chart_for("x", PULLS, "intervals")[0] == "intervals"  # type: ignore[index]
+    for declared, content in (("intervals", TIMELINE), ("timeline", PULLS), ("attempts", {"a": 1}), ("pie", TIMELINE)):
+        assert charts.chart_for("x", content, declared) is None, declared
+
+
+def test_chart_evidence_is_recorded_with_its_kind() -> None:
+    """``evidence.attach(name, ChartEvidence)`` keeps the plain JSON content and declares the kind; the record is
+    valid against verdicts.schema.json's attachment definition."""
+    ev = Evidence(["C-1"])
+    ev.attach("pull intervals", chart_evidence.Intervals(PULLS))
+    ev.attach("timeline", chart_evidence.Timeline(TIMELINE))
+    ev.attach("schedule", chart_evidence.Attempts([0, 10], origin="pod created", expected_delays=[10]))
+    ev.attach("plain", {"a": 1})
+    records = ev.records
+    assert [r.get("chart") for r in records] == ["intervals", "timeline", "attempts", None]
+    assert records[0]["content"] == PULLS and records[1]["content"] == TIMELINE
+    assert records[2]["content"] == {"origin": "pod created", "attempts": [0, 10], "expected_delays": [10], "cap": None}
+    schema = validate.schema()
+    validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/evidence"})
+    for record in records:
+        validator.validate({**record, "test": "t.py::test"})
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**records[0], "test": "t.py::test", "chart": "pie"})
 
 
 def test_allure_links(run_dir: Path) -> None:
