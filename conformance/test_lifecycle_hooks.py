@@ -183,8 +183,7 @@ def test_prestop_runs_when_a_probe_failure_kills_the_container(
     the kubelet restarts it."""
     rec = hook_recorder
     main, data = probe_failing_once(probe, busybox_image, rec)
-    # grace 30 s: the kubelet waits for preStop at most the grace period, then sends TERM anyway; 5 s was too short on
-    # a loaded node (the 1.23 run of ci20: TERM 0.84 s before the hook's report arrived)
+    # grace 30 s: the kubelet waits for preStop at most the grace period, then sends TERM anyway
     core.create_namespaced_pod(namespace, make_pod("probe", [main], grace=30, restart="Always", volumes=[data]))
     after = pods.wait_restarted(core, namespace, "probe")
     prestops, terms = rec.records(f"prestop-{probe}"), rec.records(f"term-{probe}")
