@@ -24,6 +24,7 @@ from k8s_doc_conformance.fixtures.lifecycle import (
     exec_handler,
     first_at,
     follow_removal,
+    hanging_prestop_pod,
     lifecycle,
     make_pod,
     on_term,
@@ -76,9 +77,7 @@ def test_grace_period_countdown_includes_prestop(
     within the grace period plus the one-off 2 s extension doc 003 documents for a preStop still running."""
     grace = 6
     rec = hook_recorder
-    hook = exec_handler(f"{rec.report('prestop-start')}; sleep 3600")
-    main = shell("main", busybox_image, f"{on_term(rec, then=':')}; {IDLE}", lifecycle=lifecycle(pre_stop=hook))
-    start(core, namespace, make_pod("countdown", [main], grace=grace))
+    start(core, namespace, hanging_prestop_pod(rec, busybox_image, "countdown", grace, then=":"))
     removal = delete_and_watch(core, namespace, "countdown")
     begin, term = first_at(rec.records("prestop-start")), first_at(rec.records("term"))
     observed = {
@@ -154,9 +153,7 @@ def test_hanging_prestop_keeps_the_pod_terminating_until_the_grace_period_ends(
     hang, the pod's phase and kubectl's STATUS column are read."""
     grace = 8
     rec = hook_recorder
-    hook = exec_handler(f"{rec.report('prestop-start')}; sleep 3600")
-    main = shell("main", busybox_image, f"{on_term(rec)}; {IDLE}", lifecycle=lifecycle(pre_stop=hook))
-    start(core, namespace, make_pod("hang", [main], grace=grace))
+    start(core, namespace, hanging_prestop_pod(rec, busybox_image, "hang", grace))
     removal = delete_pod(core, namespace, "hang")
     begin = rec.wait("prestop-start", timeout=10)[0].at
     time.sleep(max(0.0, begin + 2 - time.time()))

@@ -63,10 +63,7 @@ def test_digest_defaults_to_if_not_present(core: client.CoreV1Api, namespace: st
 def test_empty_policy_is_set_to_always(core: client.CoreV1Api, namespace: str, evidence: Evidence) -> None:
     """004: "Quando imagePullPolicy é definido sem um valor específico, ele também é definido como Always."
     Checked for a tagged image (and recorded for :latest)."""
-    observed = {
-        image: pull_checks.policy_of(core, namespace, image, "")
-        for image in ("k8sdc.test/busybox:1.36", "k8sdc.test/busybox:latest")
-    }
+    observed = {image: pull_checks.policy_of(core, namespace, image, "") for image in pull_checks.TAGGED_AND_LATEST}
     evidence.observe(documented="Always", observed=observed)
     assert set(observed.values()) == {"Always"}, observed
 
@@ -77,12 +74,8 @@ def test_first_created_workloads_default_to_if_not_present(
 ) -> None:
     """ "当你（或控制器）首次创建 Deployment、StatefulSet、Pod 或其他包含 Pod 模板的对象时，如果没有指定拉取策略，则所有
     容器的拉取策略会被默认设置为 IfNotPresent。" Checked for a tagged image and for :latest."""
-    apps = client.AppsV1Api(api_client)
     observed = {
-        image: apps.create_namespaced_deployment(namespace, pull_checks.deployment("d", image), dry_run="All")
-        .spec.template.spec.containers[0]
-        .image_pull_policy
-        for image in ("k8sdc.test/busybox:1.36", "k8sdc.test/busybox:latest")
+        image: pull_checks.deployment_policy(api_client, namespace, image) for image in pull_checks.TAGGED_AND_LATEST
     }
     evidence.observe(documented="IfNotPresent for every container", observed=observed)
     assert set(observed.values()) == {"IfNotPresent"}, observed

@@ -94,10 +94,7 @@ def test_delete_sends_term_then_kill_after_default_30s(
     name = "default-grace"
     follow = started(term.reporter_pod(name, [term.reporter_container("main", busybox_image, "ignore")], grace=None))
     stored = core.read_namespaced_pod(name, namespace).spec.termination_grace_period_seconds
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(90)
+    recorder, t0 = term.delete_and_record(core, namespace, name, 90)
     f = follow["main"]
     term_at, last_alive = f.first("GOT TERM"), f.last_alive()
     exit_code = recorder.exit_code("main")
@@ -131,10 +128,7 @@ def test_term_goes_to_the_main_process_of_every_container(
     containers = [term.reporter_container(n, busybox_image, "exit", child=(n == "alpha")) for n in names]
     follow = started(term.reporter_pod(name, containers, grace=20, restart_policy="Never"))
     follow["alpha"].wait_for("CHILD-READY", 30)
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(60)
+    recorder, t0 = term.delete_and_record(core, namespace, name)
     got = {n: [line.text for line in follow[n].snapshot() if line.text.startswith("GOT")] for n in names}
     times = {n: term.rel(follow[n].first("GOT TERM"), t0) for n in names}
     codes = {n: recorder.exit_code(n) for n in names}
@@ -170,10 +164,7 @@ def test_image_stopsignal_is_sent_instead_of_term(
     container = client.V1Container(name="main", image=image, image_pull_policy="IfNotPresent")
     name = "stopsignal"
     follow = started(term.reporter_pod(name, [container], grace=20, restart_policy="Never"))["main"]
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(60)
+    recorder, t0 = term.delete_and_record(core, namespace, name)
     got = [line.text for line in follow.snapshot() if line.text.startswith("GOT")]
     evidence.attach("timeline (s after delete)", term.timeline(t0, [follow], recorder))
     evidence.observe(
@@ -193,10 +184,7 @@ def test_kill_when_grace_ends_then_removed_from_api(
     deleted from the API server." Grace 5 s, a main process that ignores TERM."""
     name = "kill-after-5"
     follow = started(term.reporter_pod(name, [term.reporter_container("main", busybox_image, "ignore")], grace=5))
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(60)
+    recorder, t0 = term.delete_and_record(core, namespace, name)
     f = follow["main"]
     last_alive, code, removed = f.last_alive(), recorder.exit_code("main"), recorder.deleted_at()
     observed = {
@@ -222,10 +210,7 @@ def test_prestop_running_past_grace_gets_a_2s_extension(
     name = "extension"
     main = term.reporter_container("main", busybox_image, "ignore", prestop_seconds=60)
     follow = started(term.reporter_pod(name, [main], grace=5))["main"]
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(90)
+    recorder, t0 = term.delete_and_record(core, namespace, name, 90)
     term_at, last_alive = follow.first("GOT TERM"), follow.last_alive()
     observed = {
         "preStop start": term.rel(follow.first("PRESTOP-START"), t0),

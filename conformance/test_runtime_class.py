@@ -310,8 +310,7 @@ def test_class_node_selector_is_merged_into_the_pod(
     core: client.CoreV1Api, namespace: str, runtime_class: RuntimeClassFactory, busybox_image: str, evidence: Evidence
 ) -> None:
     """ "At admission, the RuntimeClass's nodeSelector is merged with the pod's existing nodeSelector.\""""
-    rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector={"rt": "a"}))
-    pod = pods.sleeper("merged", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"zone": "z1"})
+    pod = runtime_classes.pod_with_selectors(runtime_class, busybox_image, "merged", {"rt": "a"}, {"zone": "z1"})
     stored = core.create_namespaced_pod(namespace, pod, dry_run="All")
     evidence.observe(documented={"rt": "a", "zone": "z1"}, observed=stored.spec.node_selector)
     assert stored.spec.node_selector == {"rt": "a", "zone": "z1"}
@@ -322,8 +321,7 @@ def test_conflicting_node_selectors_are_rejected(
     core: client.CoreV1Api, namespace: str, runtime_class: RuntimeClassFactory, busybox_image: str, evidence: Evidence
 ) -> None:
     """ "Any conflicts will cause the pod to be rejected.\""""
-    rc = runtime_class("runc", scheduling=client.V1Scheduling(node_selector={"rt": "a"}))
-    pod = pods.sleeper("conflict", busybox_image, runtime_class_name=rc.metadata.name, node_selector={"rt": "b"})
+    pod = runtime_classes.pod_with_selectors(runtime_class, busybox_image, "conflict", {"rt": "a"}, {"rt": "b"})
     result = rejection(lambda: core.create_namespaced_pod(namespace, pod, dry_run="All"))
     evidence.observe(documented="rejected", observed=result)
     assert result is not None, "a pod whose nodeSelector conflicts with its RuntimeClass was accepted"

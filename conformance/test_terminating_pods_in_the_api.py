@@ -73,10 +73,7 @@ def test_kubelet_sets_a_terminal_phase_before_removal(
     name = "terminal-phase"
     containers = [term.reporter_container(n, busybox_image, "exit") for n in ("one", "two")]
     follow = started(term.reporter_pod(name, containers, grace=10))
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(60)
+    recorder, t0 = term.delete_and_record(core, namespace, name)
     terminal = recorder.first(lambda s: s.phase in pods.TERMINAL and s.type != "DELETED")
     phases = [(s.type, s.phase, term.rel(s.at, t0)) for s in recorder.snapshots]
     evidence.attach("timeline (s after delete)", term.timeline(t0, follow.values(), recorder))
@@ -100,10 +97,7 @@ def test_kubelet_removes_the_pod_with_grace_period_0(
     DELETED."""
     name = "grace-zero"
     follow = started(term.reporter_pod(name, [term.reporter_container("main", busybox_image, "exit")], grace=10))
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(60)
+    recorder, t0 = term.delete_and_record(core, namespace, name)
     rows = [(s.type, s.deletion_grace, s.phase, s.containers, term.rel(s.at, t0)) for s in recorder.snapshots]
     finished = recorder.first(
         lambda s: bool(s.containers) and all(v.startswith("terminated") for v in s.containers.values())
@@ -173,10 +167,7 @@ def test_sidecars_get_term_after_main_containers_in_reverse_order(
     main = term.reporter_container("main", busybox_image, "exit", shutdown_seconds=3)
     pod = term.reporter_pod(name, [main], grace=30, init_containers=sidecars)
     follow = started(pod, follow=["s1", "s2", "main"])
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(60)
+    recorder, t0 = term.delete_and_record(core, namespace, name)
     got = {n: follow[n].first("GOT TERM") for n in follow}
     ended = {n: follow[n].last_alive() for n in follow}
     observed = {
@@ -305,10 +296,7 @@ def test_forced_shutdown_kills_and_removes_the_pause_container(
     pod = core.read_namespaced_pod(name, namespace)
     node, uid = pod.spec.node_name, pod.metadata.uid
     before = term.runtime_view(node_exec, node, uid)
-    recorder = PodRecorder(core, namespace, name)
-    t0 = term.delete(core, namespace, name)
-    with suppress(WaitTimeout):
-        recorder.wait_deleted(60)
+    recorder, t0 = term.delete_and_record(core, namespace, name)
     at_removal = term.runtime_view(node_exec, node, uid)
     samples = [(term.rel(time.time(), t0), at_removal)]
     deadline = time.time() + 90
