@@ -68,6 +68,7 @@ from markupsafe import Markup
 from k8s_doc_conformance.fixtures import catalogue as catalogue_model
 from k8s_doc_conformance.fixtures.catalogue import Catalogue, Claim, Document
 from k8s_doc_conformance.reports import allure, charts
+from k8s_doc_conformance.reports.records import Attachment, ClaimRecord, Observation, claim_records
 
 DEFAULT_CATALOGUE = catalogue_model.DEFAULT
 
@@ -263,8 +264,8 @@ def _verdict_badge(verdict: str) -> str:
     return f'<span class="badge" style="background:{colour}">{esc(verdict)}</span>'
 
 
-def _statement(claim_id: str, record: Mapping[str, Any], cat: Claim | None, doc_lang: Mapping[str, str]) -> str:
-    english = str((cat and cat.statement) or record.get("statement") or claim_id)
+def _statement(record: ClaimRecord, cat: Claim | None, doc_lang: Mapping[str, str]) -> str:
+    english = str((cat and cat.statement) or record.statement or record.id)
     spans = [f'<span class="st st-en" lang="en">{esc(english)}</span>']
     sources = cat.sources if cat else ()
     for lang in ("zh", "pt"):
@@ -286,7 +287,7 @@ def _folded(markup: str) -> str:
 
 
 def _detail(
-    record: Mapping[str, Any],
+    record: ClaimRecord,
     cat: Claim | None,
     documents: Mapping[str, Document],
     links: Sequence[Mapping[str, str]] = (),
@@ -300,56 +301,51 @@ def _detail(
         metas = [documents.get(d) or Document(d) for d in docs]
         eras = [(d, m.docs_version) for d, m in zip(docs, metas, strict=True)]
         quotes.append({"documents": eras, "language": metas[0].language, "quote": quote, "english": english})
-    evidence = [e for e in record.get("evidence") or [] if isinstance(e, dict)]
-    observations = [e for e in evidence if e.get("kind") == "observation"]
-    with_case = any(isinstance(o.get("data"), dict) and o["data"] for o in observations)
-    shown = record.get("documented") is not None or record.get("observed") is not None
+    observations = record.observations
+    with_case = any(o.data for o in observations)
     view = {
         "links": [{k: link.get(k, "") for k in ("href", "name", "status")} for link in links],
         "quotes": quotes,
         "flag": cat.flag if cat else None,
-        "documented": _compact(record.get("documented")) if shown else None,
-        "observed": _compact(record.get("observed")),
-        "reason": record.get("reason") or "",
+        "documented": _compact(record.documented) if record.shows_values else None,
+        "observed": _compact(record.observed),
+        "reason": record.reason,
         "with_case": with_case,
-        "multi_test": len({o.get("test") for o in observations}) > 1,
+        "multi_test": len({o.test for o in observations}) > 1,
         "observations": [_observation_view(o, with_case) for o in observations],
-        "attachments": [_attachment_view(a) for a in evidence if a.get("kind") == "attachment"],
+        "attachments": [_attachment_view(a) for a in record.attachments],
         "results": [
             {
-                "test": r.get("test"),
-                "badge": Markup(_verdict_badge(str(r.get("verdict")))),
-                "duration": format_duration(r.get("duration")),
-                "reason": r.get("reason") or "",
+                "test": r.test,
+                "badge": Markup(_verdict_badge(r.verdict)),
+                "duration": format_duration(r.duration),
+                "reason": r.reason,
             }
-            for r in record.get("results") or []
-            if isinstance(r, dict)
+            for r in record.results
         ],
     }
     return str(_template("detail.html.j2").render(d=view)).removesuffix("\n")  # the file ends with a newline
 
 
-def _observation_view(o: Mapping[str, Any], with_case: bool) -> dict[str, str]:
-    data = o.get("data") if isinstance(o.get("data"), dict) else {}
-    assert isinstance(data, dict)
-    case = data["case"] if set(data) == {"case"} else _compact(data) if data else ""
+def _observation_view(o: Observation, with_case: bool) -> dict[str, str]:
+    data = o.data
+    case = data["case"] if set(data) == {"case"} else _compact(dict(data)) if data else ""
     return {
         "case": str(case) if with_case else "",
-        "test": str(o.get("test", "")).rsplit("::", 1)[-1],
-        "documented": _compact(o.get("documented")),
-        "observed": _compact(o.get("observed")),
+        "test": o.test.rsplit("::", 1)[-1],
+        "documented": _compact(o.documented),
+        "observed": _compact(o.observed),
     }
 
 
-def _attachment_view(att: Mapping[str, Any]) -> dict[str, Any]:
-    name, content = str(att.get("name", "")), att.get("content")
-    declared = att.get("chart")
-    chart = charts.chart_for(name, content, str(declared) if declared is not None else None)
+def _attachment_view(att: Attachment) -> dict[str, Any]:
+    content = att.content
+    chart = charts.chart_for(att.name, content, str(att.chart) if att.chart is not None else None)
     return {
-        "name": name,
+        "name": att.name,
         "text": content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2, default=str),
-        "truncated": Markup(f" <span class='muted'>(truncated, {esc(att['truncated'])} chars)</span>")
-        if att.get("truncated")
+        "truncated": Markup(f" <span class='muted'>(truncated, {esc(att.truncated)} chars)</span>")
+        if att.truncated
         else "",
         "chart_kind": chart[0] if chart else "",
         "chart": Markup(chart[1]) if chart else None,
@@ -468,28 +464,26 @@ def render(
     allure_links = allure_links or {}
     documents, area_names, cat_claims = catalogue.documents, catalogue.areas, catalogue.claims
     doc_lang = {code: lang_of(meta.language) for code, meta in documents.items()}
-    records: dict[str, Mapping[str, Any]] = dict(verdicts.get("claims") or {})
+    records = claim_records(verdicts)
     cat_order = {cid: i for i, cid in enumerate(cat_claims)}
 
     def order(cid: str) -> tuple[int, int, str]:
-        verdict = str(records[cid].get("verdict"))
+        verdict = records[cid].verdict
         rank = VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else len(VERDICT_ORDER)
         return (rank, cat_order.get(cid, len(cat_order)), cid)
 
     ids = sorted(records, key=order)
-    counts: Counter[str] = Counter(str(r.get("verdict")) for r in records.values())
-    areas = list(area_names) + sorted({str(r.get("area")) for r in records.values()} - set(area_names))
-    areas = [a for a in areas if any(str(r.get("area")) == a for r in records.values())]
+    counts: Counter[str] = Counter(r.verdict for r in records.values())
+    areas = list(area_names) + sorted({r.area for r in records.values()} - set(area_names))
+    areas = [a for a in areas if any(r.area == a for r in records.values())]
     per_area: dict[str, Counter[str]] = {a: Counter() for a in areas}
     for r in records.values():
-        per_area[str(r.get("area"))][str(r.get("verdict"))] += 1
+        per_area[r.area][r.verdict] += 1
 
     attention = [
-        AttentionView(
-            cid, Markup(_verdict_badge(str(records[cid].get("verdict")))), _first_line(records[cid].get("reason"))
-        )
+        AttentionView(cid, Markup(_verdict_badge(records[cid].verdict)), _first_line(records[cid].reason))
         for cid in ids
-        if records[cid].get("verdict") in ("error", "deviates")
+        if records[cid].verdict in ("error", "deviates")
     ]
     verdicts_present = [v for v in VERDICT_ORDER if counts.get(v)]
 
@@ -498,9 +492,9 @@ def render(
     for cid in ids:
         rec = records[cid]
         cat = cat_claims.get(cid)
-        verdict = str(rec.get("verdict"))
-        area = str(rec.get("area") or (cat and cat.area) or "")
-        dur = rec.get("duration")
+        verdict = rec.verdict
+        area = rec.area or (cat and cat.area) or ""
+        dur = rec.duration
         rows.append(
             RowView(
                 id=cid,
@@ -508,9 +502,9 @@ def render(
                 area=area,
                 area_name=area_names.get(area, ""),
                 documents=list(cat.documents) if cat else [],
-                duration=format_duration(float(dur)) if isinstance(dur, int | float) and dur else "",
+                duration=format_duration(dur) if dur else "",
                 badge=Markup(_verdict_badge(verdict)),
-                statement=Markup(_statement(cid, rec, cat, doc_lang)),
+                statement=Markup(_statement(rec, cat, doc_lang)),
                 detail=Markup(_folded(_detail(rec, cat, documents, allure_links.get(cid, ())))),
             )
         )

@@ -37,7 +37,7 @@ import yaml
 from k8s_doc_conformance.fixtures import chart_evidence
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.reports import __main__ as reports_main
-from k8s_doc_conformance.reports import allure, charts, compliance, junit, runs, summary, validate
+from k8s_doc_conformance.reports import allure, charts, compliance, junit, records, runs, summary, validate
 
 pytest_plugins = ["pytester"]
 
@@ -984,3 +984,46 @@ def test_the_sensitivity_section_shows_the_last_self_test(run_dir: Path, page: s
     assert "<b>7/8 (88%)</b>" in section and "2026-12-02T09:30:00Z" in section
     assert "k8sdc (Kubernetes v1.35.4)" in section
     assert "<td>7/7</td><td>0</td>" in section and "<td>0/1</td><td>1</td>" in section
+
+
+def test_claim_records_read_leniently() -> None:
+    """reports/records.py: a record of a file older than the schema, with fields missing or of another shape, reads
+    as empty values; a current record as its typed parts."""
+    old = records.claim_records(
+        {"claims": {"C-1": {"verdict": "conforms", "evidence": ["x", {"kind": "observation"}]}}}
+    )
+    rec = old["C-1"]
+    assert (rec.verdict, rec.area, rec.duration, rec.reason, rec.shows_values) == ("conforms", "", None, "", False)
+    assert rec.observations == (records.Observation("", None, None, {}),) and not rec.attachments and not rec.results
+    current = {
+        "verdict": "deviates",
+        "area": "HOOK",
+        "duration": 2.5,
+        "documented": "TERM after preStop",
+        "observed": None,
+        "evidence": [
+            {
+                "kind": "attachment",
+                "test": "t::a",
+                "name": "w",
+                "media": "application/json",
+                "content": [],
+                "chart": "intervals",
+            },
+            {
+                "kind": "attachment",
+                "test": "t::a",
+                "name": "x",
+                "media": "text/plain",
+                "content": "…",
+                "truncated": 70000,
+            },
+            {"kind": "observation", "test": "t::a", "documented": 1, "observed": 2, "data": {"case": "one"}},
+        ],
+        "results": [{"test": "t::a", "verdict": "deviates", "reason": "no", "duration": True}],
+    }
+    rec = records.claim_records({"claims": {"C-2": current}})["C-2"]
+    assert rec.shows_values and rec.area == "HOOK" and rec.duration == 2.5
+    assert [a.chart for a in rec.attachments] == [chart_evidence.ChartKind.INTERVALS, None]
+    assert rec.attachments[1].truncated == 70000 and rec.observations[0].data == {"case": "one"}
+    assert rec.results == (records.TestOutcome("t::a", "deviates", "no", None),)  # a bool is not a duration
