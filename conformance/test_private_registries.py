@@ -45,7 +45,7 @@ def test_node_credentials_let_every_pod_on_the_node_pull(
     pp, node = private_pull, reconfigurable.name
     first, second = make_namespace(), make_namespace()
     with priv.node_changes(pp.core, reconfigurable) as files:
-        priv.no_node_credentials(files, priv.JSON_PATHS + priv.CFG_PATHS, evidence)
+        priv.no_node_credentials(files, priv.DOCKER_CONFIG_PATHS, evidence)
         baseline = pp.pull(first, "no-node-config", node)
         files.write(priv.ROOT_CONFIG, nc.docker_config_json(pp.credentials("bob")))
         unrestarted = pp.pull(first, "config-written", node)
@@ -197,7 +197,7 @@ def test_only_the_auths_section_is_used(
     }
     outcome: dict[str, str] = {}
     with priv.node_changes(pp.core, reconfigurable) as files:
-        priv.no_node_credentials(files, priv.JSON_PATHS + priv.CFG_PATHS, evidence)
+        priv.no_node_credentials(files, priv.DOCKER_CONFIG_PATHS, evidence)
         files.write("/usr/local/bin/docker-credential-k8sdc", helper, "700")
         files.remove(helper_log)
         for i, (section, config) in enumerate(configs.items()):
@@ -237,7 +237,7 @@ def test_credential_provider_plugin_supplies_credentials(
     provided, unmatched = f"{nc.PROVIDER_HOST}/{pp.reference}", pp.image
     elsewhere = priv.other_node(pp.core, node)
     with priv.node_changes(pp.core, reconfigurable) as files:
-        priv.no_node_credentials(files, priv.JSON_PATHS + priv.CFG_PATHS, evidence)
+        priv.no_node_credentials(files, priv.DOCKER_CONFIG_PATHS, evidence)
         priv.answering_provider(pp.core, reconfigurable, files, {nc.PROVIDER_HOST: ("bob", pp.registry.users["bob"])})
         cases = {
             "matched image, plugin's node": ("provided", provided, node),

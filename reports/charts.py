@@ -142,12 +142,7 @@ def _height(axis_y: float, origin: str) -> float:
 
 def is_timeline(content: Any) -> TypeGuard[list[dict[str, Any]]]:
     """A pod/event timeline: a non-empty list of objects with a numeric ``t`` and a ``kind`` (or no ``name``)."""
-    return (
-        isinstance(content, list)
-        and bool(content)
-        and all(isinstance(e, dict) and _num(e.get("t")) for e in content)
-        and not all("name" in e and "kind" not in e for e in content)
-    )
+    return _timeline_entries(content) and not all("name" in e and "kind" not in e for e in content)
 
 
 def _timeline_label(ev: Mapping[str, Any]) -> str:
@@ -526,14 +521,14 @@ def _timeline_entries(content: Any) -> TypeGuard[list[dict[str, Any]]]:
     )
 
 
-def chart_for(name: str, content: Any, declared: str | None = None) -> tuple[str, str] | None:
+def chart_for(name: str, content: Any, declared: ChartKind | str | None = None) -> tuple[str, str] | None:
     """``(kind, svg)`` for an attachment: drawn as its ``declared`` chart kind (the record's ``"chart"``, see
     fixtures/chart_evidence.py) when it has one, else by the shape of its content (runs recorded before kinds were
     declared); None for anything else, or for content that does not hold the declared kind's data."""
     try:
         if declared is not None:
             try:
-                kind = ChartKind(declared)
+                kind = declared if isinstance(declared, ChartKind) else ChartKind(declared)
             except ValueError:
                 return None
             svg = _declared(kind, name, content)

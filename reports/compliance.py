@@ -340,7 +340,7 @@ def _observation_view(o: Observation, with_case: bool) -> dict[str, str]:
 
 def _attachment_view(att: Attachment) -> dict[str, Any]:
     content = att.content
-    chart = charts.chart_for(att.name, content, str(att.chart) if att.chart is not None else None)
+    chart = charts.chart_for(att.name, content, att.chart)
     return {
         "name": att.name,
         "text": content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2, default=str),
