@@ -12,13 +12,9 @@ The documents' ``my-registry.io`` and ``kubernetes.io`` are the registry's ``my-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import pytest
-from kubernetes import client
 
 from k8s_doc_conformance.fixtures import credential_matrix as cm
-from k8s_doc_conformance.fixtures.capabilities import Capabilities
 from k8s_doc_conformance.fixtures.credential_matrix import (
     ALL,
     OLD,
@@ -26,6 +22,7 @@ from k8s_doc_conformance.fixtures.credential_matrix import (
     K,
     M,
     Row,
+    RowRunner,
     alice,
     check_rows,
     fallback_keys,
@@ -33,48 +30,7 @@ from k8s_doc_conformance.fixtures.credential_matrix import (
     says,
 )
 from k8s_doc_conformance.fixtures.evidence import Evidence
-from k8s_doc_conformance.fixtures.registry.service import RegistrySet
 from k8s_doc_conformance.fixtures.signatures import NodeExec
-
-#: ``run_rows(rows) -> results``: every row's secret and pod created in the test's namespace, the outcomes and the
-#: registry's witness read, the rows attached as evidence.
-RowRunner = Callable[[Sequence[Row]], list[cm.RowResult]]
-
-
-@pytest.fixture
-def kubelet_log(caps: Capabilities, request: pytest.FixtureRequest) -> NodeExec | None:
-    """Node commands where the nodes are reachable (the kubelet's log says which pods it pulled for without their
-    pull secret, credential_matrix.secret_race_pods, and which keys it dropped), else None."""
-    return request.getfixturevalue("node_exec") if caps.node_access else None
-
-
-@pytest.fixture
-def run_rows(
-    core: client.CoreV1Api,
-    namespace: str,
-    registries: RegistrySet,
-    run_id: str,
-    evidence: Evidence,
-    kubelet_log: NodeExec | None,
-) -> RowRunner:
-    """The rows of one test, run against the auth registry in the test's namespace."""
-
-    def run(rows: Sequence[Row]) -> list[cm.RowResult]:
-        prepared = cm.prepare(registries.auth, run_id, rows)
-        try:
-            results = cm.evaluate(core, namespace, registries.auth, prepared, node_exec=kubelet_log)
-        except cm.ForeignCredentials as foreign:
-            evidence.attach("rows", [r.evidence() for r in foreign.results])
-            evidence.not_applicable(
-                f"the nodes sent registry credentials of their own (users {foreign.users}) where a row's pull secret "
-                "did not serve: whether its patterns matched cannot be told apart from them (a node-level config.json "
-                "or a credential provider for these hosts)"
-            )
-        evidence.attach("rows", [r.evidence() for r in results])
-        return results
-
-    return run
-
 
 PATH_PREFIX_ROWS = (
     Row(

@@ -8,15 +8,12 @@ node, so "present on the node" is well defined.
 
 from __future__ import annotations
 
-import random
-import re
-import uuid
 from datetime import UTC, datetime
 
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import capabilities, pods
+from k8s_doc_conformance.fixtures import pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.images.layers import busybox_layer, marker_layer
@@ -24,34 +21,21 @@ from k8s_doc_conformance.fixtures.pull_checks import asked, brief, pulled_messag
 from k8s_doc_conformance.fixtures.registry.service import Registry
 
 
-@pytest.fixture
-def node(caps: capabilities.Capabilities) -> str:
-    """One schedulable node, picked at random to spread the load; every pod of the scenario runs there."""
-    return random.choice(caps.schedulable_nodes)
-
-
-@pytest.fixture
-def repo(run_id: str, request: pytest.FixtureRequest) -> str:
-    """A repository of this test alone."""
-    slug = re.sub("[^a-z0-9]+", "-", request.node.name[5:25]).strip("-")
-    return f"{run_id}/pol-{slug}-{uuid.uuid4().hex[:6]}"
-
-
 @pytest.mark.claim("IMG-POL-IFNOTPRESENT")
 def test_if_not_present_pulls_only_a_missing_image(
-    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, own_repo: str, pinned_node: str, evidence: Evidence
 ) -> None:
     """IfNotPresent: "只有当镜像在本地不存在时才会拉取。" The first pod on the node pulls; after the tag moves to new
     content, a second IfNotPresent pod on that node asks the registry nothing and runs the image it has (v1)."""
-    image = open_registry.image(f"{repo}:t")
-    push.push_marker(open_registry, repo, "t", f"v1 {repo}")
+    image = open_registry.image(f"{own_repo}:t")
+    push.push_marker(open_registry, own_repo, "t", f"v1 {own_repo}")
     first_since = datetime.now(UTC)
-    _, first = run(core, namespace, pods.marker_pod("first", image, "IfNotPresent", node))
-    first_asked = asked(open_registry, repo, first_since)
-    push.push_marker(open_registry, repo, "t", f"v2 {repo}")
+    _, first = run(core, namespace, pods.marker_pod("first", image, "IfNotPresent", pinned_node))
+    first_asked = asked(open_registry, own_repo, first_since)
+    push.push_marker(open_registry, own_repo, "t", f"v2 {own_repo}")
     second_since = datetime.now(UTC)
-    _, second = run(core, namespace, pods.marker_pod("second", image, "IfNotPresent", node))
-    second_asked = asked(open_registry, repo, second_since)
+    _, second = run(core, namespace, pods.marker_pod("second", image, "IfNotPresent", pinned_node))
+    second_asked = asked(open_registry, own_repo, second_since)
     message = pulled_message(core, namespace, "second")
     evidence.observe(
         documented={"first pod": "pulls", "second pod (image present)": "no registry request, runs the local v1"},
@@ -59,7 +43,7 @@ def test_if_not_present_pulls_only_a_missing_image(
             "first pod": {"output": first, "requests": brief(first_asked)},
             "second pod": {"output": second, "requests": brief(second_asked), "Pulled event": message},
         },
-        node=node,
+        node=pinned_node,
     )
     assert first == "v1" and any(r.kind == "blob" for r in first_asked), (first, brief(first_asked))
     assert second_asked == [], f"IfNotPresent asked the registry for a present image: {brief(second_asked)}"
@@ -68,21 +52,21 @@ def test_if_not_present_pulls_only_a_missing_image(
 
 @pytest.mark.claim("IMG-POL-ALWAYS-RESOLVES-DIGEST")
 def test_always_resolves_the_tag_and_uses_a_cached_digest(
-    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, own_repo: str, pinned_node: str, evidence: Evidence
 ) -> None:
     """Always: "每当 kubelet 启动一个容器时，kubelet 会查询容器的镜像仓库，将名称解析为一个镜像摘要。
     如果 kubelet 有一个容器镜像，并且对应的摘要已在本地缓存，kubelet 就会使用其缓存的镜像；
     否则，kubelet 就会使用解析后的摘要拉取镜像"."""
-    image = open_registry.image(f"{repo}:t")
-    v1 = push.push_marker(open_registry, repo, "t", f"v1 {repo}")
-    run(core, namespace, pods.marker_pod("first", image, "Always", node))
+    image = open_registry.image(f"{own_repo}:t")
+    v1 = push.push_marker(open_registry, own_repo, "t", f"v1 {own_repo}")
+    run(core, namespace, pods.marker_pod("first", image, "Always", pinned_node))
     cached_since = datetime.now(UTC)
-    cached, cached_out = run(core, namespace, pods.marker_pod("cached", image, "Always", node))
-    cached_asked = asked(open_registry, repo, cached_since)
-    v2 = push.push_marker(open_registry, repo, "t", f"v2 {repo}")
+    cached, cached_out = run(core, namespace, pods.marker_pod("cached", image, "Always", pinned_node))
+    cached_asked = asked(open_registry, own_repo, cached_since)
+    v2 = push.push_marker(open_registry, own_repo, "t", f"v2 {own_repo}")
     moved_since = datetime.now(UTC)
-    moved, moved_out = run(core, namespace, pods.marker_pod("moved", image, "Always", node))
-    moved_asked = asked(open_registry, repo, moved_since)
+    moved, moved_out = run(core, namespace, pods.marker_pod("moved", image, "Always", pinned_node))
+    moved_asked = asked(open_registry, own_repo, moved_since)
     observed = {
         "same digest": {
             "output": cached_out,
@@ -102,7 +86,7 @@ def test_always_resolves_the_tag_and_uses_a_cached_digest(
         },
         observed=observed,
         digests={"v1": v1, "v2": v2},
-        node=node,
+        node=pinned_node,
     )
     assert any(r.kind == "manifest" and r.reference == "t" for r in cached_asked), (
         f"Always did not resolve the tag at the registry: {brief(cached_asked)}"
@@ -117,13 +101,13 @@ def test_always_resolves_the_tag_and_uses_a_cached_digest(
 @pytest.mark.waits(300)
 @pytest.mark.claim("IMG-POL-ALWAYS-EVERY-START")
 def test_always_asks_the_registry_at_every_container_start(
-    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, own_repo: str, pinned_node: str, evidence: Evidence
 ) -> None:
     """Always: the registry is queried "每当 kubelet 启动一个容器时" — including each restart of a container that
     exits (restartPolicy Always): one tag resolution per start."""
-    image = open_registry.image(f"{repo}:t")
-    push.push_marker(open_registry, repo, "t", f"v1 {repo}")
-    pod = pods.command_pod("restarts", image, ["/bin/sh", "-c", "sleep 1; exit 1"], node_name=node)
+    image = open_registry.image(f"{own_repo}:t")
+    push.push_marker(open_registry, own_repo, "t", f"v1 {own_repo}")
+    pod = pods.command_pod("restarts", image, ["/bin/sh", "-c", "sleep 1; exit 1"], node_name=pinned_node)
     pod.spec.restart_policy = "Always"
     pod.spec.containers[0].image_pull_policy = "Always"
     since = datetime.now(UTC)
@@ -134,12 +118,12 @@ def test_always_asks_the_registry_at_every_container_start(
 
     final = pods.wait_pod(core, namespace, "restarts", lambda p: restarts(p) >= 3, 300, "to restart 3 times")
     starts = restarts(final) + 1
-    resolutions = [r for r in asked(open_registry, repo, since) if r.kind == "manifest" and r.reference == "t"]
+    resolutions = [r for r in asked(open_registry, own_repo, since) if r.kind == "manifest" and r.reference == "t"]
     evidence.observe(
         documented="one registry lookup per container start",
         observed={"container starts": starts, "tag resolutions": len(resolutions)},
         requests=[f"{r.start.isoformat()} {r.method} {r.reference} -> {r.status}" for r in resolutions],
-        node=node,
+        node=pinned_node,
     )
     # a lookup for the next start may already have happened when the restart count was read
     assert starts <= len(resolutions) <= starts + 1, (
@@ -149,24 +133,28 @@ def test_always_asks_the_registry_at_every_container_start(
 
 @pytest.mark.claim("IMG-POL-NEVER")
 def test_never_does_not_fetch(
-    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, own_repo: str, pinned_node: str, evidence: Evidence
 ) -> None:
     """Never: "Kubelet 不会尝试获取镜像。如果镜像已经以某种方式存在本地，kubelet 会尝试启动容器；否则，会启动失败。"
     The image exists in the registry, so a pull would succeed: absent from the node it still fails
     (ErrImageNeverPull) without a request; once present (pulled by an IfNotPresent pod) it runs, again without one."""
-    absent_repo, present_repo = f"{repo}-absent", f"{repo}-present"
+    absent_repo, present_repo = f"{own_repo}-absent", f"{own_repo}-present"
     push.push_marker(open_registry, absent_repo, "v1", f"absent {absent_repo}")
     push.push_marker(open_registry, present_repo, "v1", f"present {present_repo}")
     since = datetime.now(UTC)
     core.create_namespaced_pod(
-        namespace, pods.marker_pod("absent", open_registry.image(f"{absent_repo}:v1"), "Never", node)
+        namespace, pods.marker_pod("absent", open_registry.image(f"{absent_repo}:v1"), "Never", pinned_node)
     )
     absent = pods.wait_pod(core, namespace, "absent", started_or_failed, 120, "to start or fail")
     absent_asked = asked(open_registry, absent_repo, since)
-    run(core, namespace, pods.marker_pod("preload", open_registry.image(f"{present_repo}:v1"), "IfNotPresent", node))
+    run(
+        core,
+        namespace,
+        pods.marker_pod("preload", open_registry.image(f"{present_repo}:v1"), "IfNotPresent", pinned_node),
+    )
     present_since = datetime.now(UTC)
     _, present_out = run(
-        core, namespace, pods.marker_pod("present", open_registry.image(f"{present_repo}:v1"), "Never", node)
+        core, namespace, pods.marker_pod("present", open_registry.image(f"{present_repo}:v1"), "Never", pinned_node)
     )
     present_asked = asked(open_registry, present_repo, present_since)
     state = absent.status.container_statuses[0].state
@@ -177,7 +165,7 @@ def test_never_does_not_fetch(
             "absent": {"state": pods.describe(absent), "requests": brief(absent_asked)},
             "present": {"output": present_out, "requests": brief(present_asked)},
         },
-        node=node,
+        node=pinned_node,
     )
     assert absent_asked == [] and present_asked == [], (
         f"Never fetched: absent {brief(absent_asked)}, present {brief(present_asked)}"
@@ -188,28 +176,28 @@ def test_never_does_not_fetch(
 
 @pytest.mark.claim("IMG-POL-ALWAYS-LAYER-CACHE")
 def test_always_downloads_only_missing_layers(
-    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, own_repo: str, pinned_node: str, evidence: Evidence
 ) -> None:
     """ "你的容器运行时可以注意到节点上已经存在的镜像层，这样就不需要再次下载。" Two images share their lower layers
     (busybox and a layer of this test alone); after the first ran on the node, an Always pull of the second downloads
     its own layer and config, not the shared ones."""
-    shared = (busybox_layer("amd64"), marker_layer(f"shared base of {repo}", "/base"))
+    shared = (busybox_layer("amd64"), marker_layer(f"shared base of {own_repo}", "/base"))
     for tag in ("one", "two"):
         spec = push.ImageSpec(
-            layers=(*shared, marker_layer(f"{tag} {repo}")), entrypoint=("/bin/sh", "-c", "cat /marker; echo")
+            layers=(*shared, marker_layer(f"{tag} {own_repo}")), entrypoint=("/bin/sh", "-c", "cat /marker; echo")
         )
-        push.push_spec(open_registry.push_host, repo, tag, spec, ca_cert=open_registry.ca_cert)
-    manifests = push.read_manifests(open_registry.push_host, repo, ("one", "two"), ca_cert=open_registry.ca_cert)
+        push.push_spec(open_registry.push_host, own_repo, tag, spec, ca_cert=open_registry.ca_cert)
+    manifests = push.read_manifests(open_registry.push_host, own_repo, ("one", "two"), ca_cert=open_registry.ca_cert)
     layer_blobs = {tag: [layer["digest"] for layer in m["layers"]] for tag, m in manifests.items()}
     shared_blobs = set(layer_blobs["one"][:2])
     assert shared_blobs == set(layer_blobs["two"][:2]), layer_blobs  # same lower layers, same blobs
     own_blobs = {layer_blobs["two"][2], manifests["two"]["config"]["digest"]}
     one_since = datetime.now(UTC)
-    run(core, namespace, pods.marker_pod("one", open_registry.image(f"{repo}:one"), "Always", node))
-    one_blobs = {r.reference for r in asked(open_registry, repo, one_since) if r.kind == "blob"}
+    run(core, namespace, pods.marker_pod("one", open_registry.image(f"{own_repo}:one"), "Always", pinned_node))
+    one_blobs = {r.reference for r in asked(open_registry, own_repo, one_since) if r.kind == "blob"}
     two_since = datetime.now(UTC)
-    _, out = run(core, namespace, pods.marker_pod("two", open_registry.image(f"{repo}:two"), "Always", node))
-    two_blobs = {r.reference for r in asked(open_registry, repo, two_since) if r.kind == "blob"}
+    _, out = run(core, namespace, pods.marker_pod("two", open_registry.image(f"{own_repo}:two"), "Always", pinned_node))
+    two_blobs = {r.reference for r in asked(open_registry, own_repo, two_since) if r.kind == "blob"}
     evidence.observe(
         documented="the second image's pull downloads no layer already on the node",
         observed={
@@ -218,7 +206,7 @@ def test_always_downloads_only_missing_layers(
         },
         shared_layers=sorted(shared_blobs),
         image_two_own_blobs=sorted(own_blobs),
-        node=node,
+        node=pinned_node,
     )
     assert out == "two"
     assert not two_blobs & shared_blobs, f"layers already on the node were downloaded again: {two_blobs & shared_blobs}"
@@ -227,30 +215,34 @@ def test_always_downloads_only_missing_layers(
 
 @pytest.mark.claim("IMG-POL-DEFAULT-PULLS-EACH")
 def test_by_default_the_kubelet_pulls_each_image(
-    core: client.CoreV1Api, namespace: str, open_registry: Registry, repo: str, node: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, open_registry: Registry, own_repo: str, pinned_node: str, evidence: Evidence
 ) -> None:
     """ "默认情况下，kubelet 会尝试从指定的仓库拉取每个镜像。" Pods without imagePullPolicy, images already on the node:
     the registry should be asked for each (a tagged image and a :latest one)."""
     for tag in ("v1", "latest"):
-        push.push_marker(open_registry, repo, tag, f"{tag} {repo}")
+        push.push_marker(open_registry, own_repo, tag, f"{tag} {own_repo}")
         run(
             core,
             namespace,
-            pods.marker_pod(f"preload-{tag}", open_registry.image(f"{repo}:{tag}"), "IfNotPresent", node),
+            pods.marker_pod(f"preload-{tag}", open_registry.image(f"{own_repo}:{tag}"), "IfNotPresent", pinned_node),
         )
     observed: dict[str, object] = {}
     contacted: dict[str, bool] = {}
     for tag in ("v1", "latest"):
         since = datetime.now(UTC)
         done, _ = run(
-            core, namespace, pods.marker_pod(f"default-{tag}", open_registry.image(f"{repo}:{tag}"), None, node)
+            core,
+            namespace,
+            pods.marker_pod(f"default-{tag}", open_registry.image(f"{own_repo}:{tag}"), None, pinned_node),
         )
-        requests = asked(open_registry, repo, since)
+        requests = asked(open_registry, own_repo, since)
         contacted[tag] = any(r.kind == "manifest" for r in requests)
         observed[f":{tag}"] = {
             "stored imagePullPolicy": done.spec.containers[0].image_pull_policy,
             "registry asked": contacted[tag],
             "requests": brief(requests),
         }
-    evidence.observe(documented={":v1": "registry asked", ":latest": "registry asked"}, observed=observed, node=node)
+    evidence.observe(
+        documented={":v1": "registry asked", ":latest": "registry asked"}, observed=observed, node=pinned_node
+    )
     assert all(contacted.values()), f"no pull attempt by default for {[t for t, c in contacted.items() if not c]}"

@@ -19,7 +19,6 @@ from kubernetes import client
 from k8s_doc_conformance.fixtures import pods, pullsecrets
 from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.evidence import Evidence
-from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.private_pulls import (
     PrivatePull,
     kubectl_registry_secret,
@@ -28,36 +27,20 @@ from k8s_doc_conformance.fixtures.private_pulls import (
     users_seen,
 )
 from k8s_doc_conformance.fixtures.registry import witness
-from k8s_doc_conformance.fixtures.registry.service import RegistrySet, unrelated_name
+from k8s_doc_conformance.fixtures.registry.service import unrelated_name
 from k8s_doc_conformance.fixtures.signatures import Kubectl
-
-
-@pytest.fixture(scope="module")
-def run_private_image(registries: RegistrySet, run_id: str) -> str:
-    """A repository of this run in the auth registry (reference without host: ``<repo>:v1``)."""
-    reg = registries.auth
-    repo = f"{run_id}/private"
-    alice = ("alice", reg.users["alice"])
-    push.push_marker(reg, repo, "v1", "private", auth=alice)
-    return f"{repo}:v1"
-
-
-@pytest.fixture
-def private(core: client.CoreV1Api, registries: RegistrySet, run_private_image: str) -> PrivatePull:
-    """The run's private image in the auth registry, pulled by pods (:class:`PrivatePull`)."""
-    return PrivatePull(core, registries, run_private_image)
 
 
 @pytest.mark.claim("SECRET-SAME-NAMESPACE")
 def test_pull_secrets_come_from_the_pod_namespace(
-    private: PrivatePull, make_namespace: Callable[[], str], evidence: Evidence
+    private_pull: PrivatePull, make_namespace: Callable[[], str], evidence: Evidence
 ) -> None:
     """ "…the Secret must be in the same namespace as the Pod": a secret in another namespace is not used."""
     a, b = make_namespace(), make_namespace()
-    private.core.create_namespaced_secret(a, user_secret(private.registry))
+    private_pull.core.create_namespaced_secret(a, user_secret(private_pull.registry))
     outcome = {
-        "pod in the secret's namespace": private.pull_anywhere(a, "p", secrets=["regcred"]),
-        "pod in another namespace": private.pull_anywhere(b, "p", secrets=["regcred"]),
+        "pod in the secret's namespace": private_pull.pull_anywhere(a, "p", secrets=["regcred"]),
+        "pod in another namespace": private_pull.pull_anywhere(b, "p", secrets=["regcred"]),
     }
     evidence.observe(
         documented={"pod in the secret's namespace": "ran", "pod in another namespace": "no pull"}, observed=outcome
@@ -67,10 +50,12 @@ def test_pull_secrets_come_from_the_pod_namespace(
 
 
 @pytest.mark.claim("SECRET-ALLOWED-TYPES")
-def test_only_docker_config_secret_types_are_used(private: PrivatePull, namespace: str, evidence: Evidence) -> None:
+def test_only_docker_config_secret_types_are_used(
+    private_pull: PrivatePull, namespace: str, evidence: Evidence
+) -> None:
     """Pull secrets are of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; an Opaque secret with
     the same content is not used."""
-    core, auths = private.core, private.credentials("alice")
+    core, auths = private_pull.core, private_pull.credentials("alice")
     json_secret = pullsecrets.dockerconfigjson_secret("as-json", auths)
     cfg_secret = pullsecrets.dockercfg_secret("as-cfg", auths)
     opaque = client.V1Secret(
@@ -80,7 +65,7 @@ def test_only_docker_config_secret_types_are_used(private: PrivatePull, namespac
     refused = {kind: rejection(partial(core.create_namespaced_secret, namespace, s)) for kind, s in secrets.items()}
     outcome = {
         kind: f"secret refused ({no[0]}): {no[1]}" if (no := refused[kind]) else
-        private.pull_anywhere(namespace, f"p-{kind}", secrets=[str(secret.metadata.name)])
+        private_pull.pull_anywhere(namespace, f"p-{kind}", secrets=[str(secret.metadata.name)])
         for kind, secret in secrets.items()
     }  # fmt: skip
     evidence.observe(documented={"dockerconfigjson": "ran", "dockercfg": "ran", "opaque": "no pull"}, observed=outcome)
@@ -116,21 +101,21 @@ def test_docker_config_secrets_must_carry_valid_data(
 
 @pytest.mark.claim("SECRET-KUBECTL-DOCKER-REGISTRY")
 def test_kubectl_create_secret_docker_registry(
-    private: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence
+    private_pull: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence
 ) -> None:
     """``kubectl create secret docker-registry <name> --docker-server=… --docker-username=… --docker-password=…
     --docker-email=…`` makes a secret pods can pull with."""
-    server = kubectl_registry_secret(kubectl, namespace, private.registries)
-    secret = private.core.read_namespaced_secret("regcred", namespace)
+    server = kubectl_registry_secret(kubectl, namespace, private_pull.registries)
+    secret = private_pull.core.read_namespaced_secret("regcred", namespace)
     config = pullsecrets.stored_config(secret)
     entry = config["auths"].get(server, {})
-    password = private.registry.users["alice"]
+    password = private_pull.registry.users["alice"]
     shape = {
         "type": secret.type,
         "fields": sorted(entry),
         "auth is base64(user:password)": base64.b64decode(entry.get("auth", "")).decode() == f"alice:{password}",
     }
-    outcome = private.pull_anywhere(namespace, "same", host=server, secrets=["regcred"])
+    outcome = private_pull.pull_anywhere(namespace, "same", host=server, secrets=["regcred"])
     evidence.observe(documented="a dockerconfigjson secret that pulls", observed={"secret": shape, "pull": outcome})
     assert shape["type"] == "kubernetes.io/dockerconfigjson"
     assert {"username", "password", "email", "auth"} <= set(entry) and shape["auth is base64(user:password)"], shape
@@ -139,13 +124,13 @@ def test_kubectl_create_secret_docker_registry(
 
 @pytest.mark.claim("SECRET-KUBECTL-SINGLE-REGISTRY")
 def test_kubectl_registry_secret_serves_one_registry(
-    private: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence
+    private_pull: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence
 ) -> None:
     """The secret ``kubectl create secret docker-registry`` makes "only works with a single private registry"."""
-    server = kubectl_registry_secret(kubectl, namespace, private.registries)
-    other = unrelated_name(private.registry)  # another host name: to the kubelet, another registry
-    config = pullsecrets.stored_config(private.core.read_namespaced_secret("regcred", namespace))
-    outcome = private.pull_anywhere(namespace, "other", host=other, secrets=["regcred"])
+    server = kubectl_registry_secret(kubectl, namespace, private_pull.registries)
+    other = unrelated_name(private_pull.registry)  # another host name: to the kubelet, another registry
+    config = pullsecrets.stored_config(private_pull.core.read_namespaced_secret("regcred", namespace))
+    outcome = private_pull.pull_anywhere(namespace, "other", host=other, secrets=["regcred"])
     evidence.observe(
         documented=f"credentials for {server} only",
         observed={"registries": sorted(config["auths"]), f"pull from {other}": outcome},
@@ -156,11 +141,11 @@ def test_kubectl_registry_secret_serves_one_registry(
 
 @pytest.mark.claim("SECRET-IMPORT-DOCKER-CONFIG")
 def test_a_docker_config_file_imports_as_a_secret(
-    private: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence, tmp_path: Path
+    private_pull: PrivatePull, namespace: str, kubectl: Kubectl, evidence: Evidence, tmp_path: Path
 ) -> None:
     """An existing Docker credentials file (two registries here) becomes a secret with
     ``kubectl create secret generic --from-file=.dockerconfigjson=… --type=kubernetes.io/dockerconfigjson``."""
-    reg = private.registry
+    reg = private_pull.registry
     first, second = reg.names[0], unrelated_name(reg)
     config = tmp_path / "config.json"
     config.write_text(
@@ -179,10 +164,10 @@ def test_a_docker_config_file_imports_as_a_secret(
     )
     since = datetime.now(UTC)
     outcome = {
-        first: private.pull_anywhere(namespace, "first", host=first, secrets=["imported"]),
-        second: private.pull_anywhere(namespace, "second", host=second, secrets=["imported"]),
+        first: private_pull.pull_anywhere(namespace, "first", host=first, secrets=["imported"]),
+        second: private_pull.pull_anywhere(namespace, "second", host=second, secrets=["imported"]),
     }
-    users = {u for u in users_seen(private.registries, private.repo, since) if u}
+    users = {u for u in users_seen(private_pull.registries, private_pull.repo, since) if u}
     evidence.observe(documented="both registries pull", observed={"pulls": outcome, "users the registry saw": users})
     assert outcome == {first: "ran", second: "ran"}, outcome
     assert users == {"alice", "bob"}, users
@@ -218,10 +203,12 @@ def test_serviceaccount_pull_secrets_are_added_to_its_pods(
 
 
 @pytest.mark.claim("SECRET-VIRTUAL-CONFIG-MERGE")
-def test_pull_secrets_merge_into_one_virtual_config(private: PrivatePull, namespace: str, evidence: Evidence) -> None:
+def test_pull_secrets_merge_into_one_virtual_config(
+    private_pull: PrivatePull, namespace: str, evidence: Evidence
+) -> None:
     """ "The kubelet merges the imagePullSecrets into a single virtual .docker/config.json": one secret per
     registry serves a pod with images from both, and of two secrets for one registry the working one is used."""
-    core, reg = private.core, private.registry
+    core, reg = private_pull.core, private_pull.registry
     first, second = reg.names[0], unrelated_name(reg)
     alice, bob = ("alice", reg.users["alice"]), ("bob", reg.users["bob"])
     for name, auths in (
@@ -230,11 +217,11 @@ def test_pull_secrets_merge_into_one_virtual_config(private: PrivatePull, namesp
         ("wrong", {first: ("carol", "not-carols-password")}),
     ):
         core.create_namespaced_secret(namespace, pullsecrets.dockerconfigjson_secret(name, auths))
-    both = pods.marker_pod("both", private.image, "Always", secrets=["for-first", "for-second"])
+    both = pods.marker_pod("both", private_pull.image, "Always", secrets=["for-first", "for-second"])
     both.spec.containers.append(
         client.V1Container(
             name="second",
-            image=f"{second}/{private.reference}",
+            image=f"{second}/{private_pull.reference}",
             image_pull_policy="Always",
             command=["/bin/sh", "-c", "true"],
         )
@@ -242,9 +229,9 @@ def test_pull_secrets_merge_into_one_virtual_config(private: PrivatePull, namesp
     since = datetime.now(UTC)
     outcome = {
         "one secret per registry": pull_outcome(core, namespace, both),
-        "a wrong and a right secret": private.pull_anywhere(namespace, "fallback", secrets=["wrong", "for-first"]),
+        "a wrong and a right secret": private_pull.pull_anywhere(namespace, "fallback", secrets=["wrong", "for-first"]),
     }
-    seen = users_seen(private.registries, private.repo, since)
+    seen = users_seen(private_pull.registries, private_pull.repo, since)
     attempted = [r.attempted_user for r in witness.requests(reg, since) if r.attempted_user]
     evidence.observe(documented="both pull", observed=outcome, users=sorted({u for u in seen if u}), refused=attempted)
     assert outcome == {"one secret per registry": "ran", "a wrong and a right secret": "ran"}, outcome

@@ -13,7 +13,6 @@ Nodes: the serial worker (label k8sdc.io/pull-mode=serial, kubelet defaults), th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,27 +26,6 @@ from k8s_doc_conformance.fixtures.pull_overlap import PullTrial
 from k8s_doc_conformance.fixtures.signatures import Exclusive, NodeExec
 
 MAX_PARALLEL = "the kubelet's maxParallelImagePulls setting"
-
-
-@pytest.fixture
-def parallel_node(
-    core: client.CoreV1Api, api_client: client.ApiClient, exclusive: Exclusive, request: pytest.FixtureRequest
-) -> Iterator[str]:
-    """A node whose kubelet pulls in parallel: on the suite's cluster the node configured so (serializeImagePulls:
-    false, maxParallelImagePulls: 2); on another cluster a node already configured so, else, with --node-access, the
-    reconfigurable node set the same way for the test (and put back)."""
-    found = po.pull_mode_nodes(core, api_client, "parallel")
-    if found:
-        yield found[0]
-        return
-    caps = request.getfixturevalue("caps")
-    if reason := caps.lacks("reconfigurable"):
-        pytest.skip(f"no schedulable node pulls images in parallel (serializeImagePulls: false); {reason}")
-    node = request.getfixturevalue("reconfigurable_node").name
-    node_exec = request.getfixturevalue("node_exec")
-    with exclusive("reconfigurable-node"), po.kubelet_config(node_exec, core, api_client, node, po.parallel_two):
-        po.wait_kubelet_back(core, api_client, node, {"serializeImagePulls": False, "maxParallelImagePulls": 2})
-        yield node
 
 
 @pytest.mark.claim("IMG-PAR-SERIAL-DEFAULT")

@@ -9,49 +9,20 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import cast
 
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.rest import ApiException
 
-from k8s_doc_conformance.fixtures import access, cleanup, manifests, namespaces, pods
+from k8s_doc_conformance.fixtures import access, manifests, namespaces, pods
 from k8s_doc_conformance.fixtures.apicalls import rejection
 from k8s_doc_conformance.fixtures.evidence import Evidence
-from k8s_doc_conformance.fixtures.plugin import MANAGED_BY, RUN_LABEL
+from k8s_doc_conformance.fixtures.namespaces import NamespaceMaker
 from k8s_doc_conformance.fixtures.scenario import Scenario
 from k8s_doc_conformance.fixtures.signatures import Kubectl
 from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
-
-NamespaceMaker = Callable[..., str]
-
-
-@pytest.fixture
-def own_namespace(core: client.CoreV1Api, run_id: str) -> Iterator[NamespaceMaker]:
-    """``own_namespace(via=None) -> name``: a run-labelled namespace the test itself may delete (make_namespace's
-    teardown would fail on a namespace that is already gone). ``via`` creates it another way (e.g. with kubectl)
-    from the name and labels; whatever is left is deleted afterwards, without waiting."""
-    made: list[str] = []
-    labels = {RUN_LABEL: run_id, **MANAGED_BY, **cleanup.owner_labels()}
-
-    def make(via: Callable[[str, dict[str, str]], object] | None = None, prefix: str = "k8sdc-") -> str:
-        name = f"{prefix}{uuid.uuid4().hex[:10]}"
-        made.append(name)
-        if via is None:
-            core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels)))
-        else:
-            via(name, labels)
-        return name
-
-    yield make
-    for name in made:
-        try:
-            core.delete_namespace(name, propagation_policy="Background", grace_period_seconds=0)
-        except ApiException as exc:
-            if exc.status not in (404, 409):  # gone, or already terminating
-                raise
 
 
 @pytest.mark.claim("NS-NAME-UNIQUE-PER-NAMESPACE")
