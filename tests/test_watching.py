@@ -21,7 +21,8 @@ class _Script:
     exception to raise), and records the resource version it was asked to start from."""
 
     def __init__(self, windows: list[Any]) -> None:
-        self.windows, self.asked = windows, []
+        self.windows = windows
+        self.asked: list[tuple[str | None, int, str | None]] = []
 
     def __call__(self) -> _Script:
         return self
