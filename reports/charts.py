@@ -12,17 +12,24 @@ shapes are documented in ``reports/compliance.py``'s docstring); it returns the 
 - intervals (pull overlap): a bar per ``{start, end}`` in a lane per node, overlapping bars stacked, with the
   maximum concurrency per lane.
 
-Times are seconds (numbers) or ISO-8601 timestamps (then taken relative to the earliest one).
+Times are seconds (numbers) or ISO-8601 timestamps (then taken relative to the earliest one). The layout is
+computed here as :class:`Shape` s; ``templates/chart.svg.j2`` writes them out, autoescaped like the rest of the page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeGuard
+
+import jinja2
+from markupsafe import Markup
 
 from k8s_doc_conformance.fixtures.chart_evidence import ChartKind
 
@@ -33,6 +40,41 @@ LABEL_W, PLOT_W = 96, 620
 
 def esc(value: object) -> str:
     return "" if value is None else html.escape(str(value), quote=True)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One SVG element as laid out here: its attributes (numbers already formatted), a hover ``title``, its text
+    and child elements; templates/chart.svg.j2 draws it, escaping every value."""
+
+    tag: str
+    attrs: tuple[tuple[str, str], ...]
+    title: str | None = None
+    text: str = ""
+    children: tuple[Shape, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.title is None and not self.text and not self.children
+
+
+def el(
+    tag: str, attrs: Mapping[str, object], *, title: str | None = None, text: str = "", children: Sequence[Shape] = ()
+) -> Shape:
+    """A :class:`Shape`: ``el("line", {"x1": "10.0", ...})``; attribute values are written as given."""
+    return Shape(tag, tuple((k, str(v)) for k, v in attrs.items()), title, text, tuple(children))
+
+
+@functools.cache
+def _chart_template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        # escaped as the rest of the page escapes (html.escape: &#x27;, &quot;)
+        finalize=lambda value: value if isinstance(value, Markup) else Markup(esc(value)),
+    )
+    return environment.get_template("chart.svg.j2")
 
 
 def _num(value: Any) -> TypeGuard[int | float]:
@@ -91,46 +133,44 @@ class _Axis:
         count = int((self.t_max - first) / step + 1e-9) + 1
         return [first + i * step for i in range(count)]
 
-    def draw(self, y: float) -> str:
-        out = [f'<line x1="{self.x0}" y1="{y:.1f}" x2="{self.x0 + self.width}" y2="{y:.1f}" stroke="#9aa5b1"/>']
+    def draw(self, y: float) -> list[Shape]:
+        out = [el("line", {"x1": self.x0, "y1": f"{y:.1f}", "x2": self.x0 + self.width, "y2": f"{y:.1f}", **AXIS})]
         for t in self.ticks():
             x = self.x(t)
-            out.append(
-                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + 4:.1f}" stroke="#9aa5b1"/>'
-                f'<text x="{x:.1f}" y="{y + 15:.1f}" font-size="10" text-anchor="middle" fill="#52606d">'
-                f"{_fmt(t)} s</text>"
-            )
-        return "".join(out)
+            out.append(el("line", {"x1": f"{x:.1f}", "y1": f"{y:.1f}", "x2": f"{x:.1f}", "y2": f"{y + 4:.1f}", **AXIS}))
+            out.append(el("text", {"x": f"{x:.1f}", "y": f"{y + 15:.1f}", **TICK}, text=f"{_fmt(t)} s"))
+        return out
 
 
-def _svg(label: str, width: float, height: float, body: Sequence[str]) -> str:
-    return (
-        f'<svg class="chart" width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'role="img" aria-label="{esc(label)}">{"".join(body)}</svg>'
-    )
+AXIS = {"stroke": "#9aa5b1"}
+TICK = {"font-size": "10", "text-anchor": "middle", "fill": "#52606d"}
+GRID = {"stroke": "#e3e8ed"}
 
 
-def _lane_label(y: float, text: str, sub: str = "") -> str:
-    out = (
-        f'<text x="{LABEL_W - 6}" y="{y + 4:.1f}" font-size="10.5" text-anchor="end" fill="#3e4c59">'
-        f"<title>{esc(text)}</title>{esc(text if len(text) <= 15 else text[:14] + '…')}</text>"
-    )
+def svg(label: str, width: float, height: float, shapes: Sequence[Shape], css_class: str | None = "chart") -> str:
+    """The shapes as one inline ``<svg>`` (templates/chart.svg.j2), labelled for screen readers."""
+    size = {"width": f"{width:.0f}", "height": f"{height:.0f}"}
+    return str(_chart_template().render(label=label, shapes=list(shapes), css_class=css_class, **size))
+
+
+def _lane_label(y: float, text: str, sub: str = "") -> list[Shape]:
+    short = text if len(text) <= 15 else text[:14] + "…"
+    attrs = {"x": LABEL_W - 6, "y": f"{y + 4:.1f}", "font-size": "10.5", "text-anchor": "end", "fill": "#3e4c59"}
+    out = [el("text", attrs, title=text, text=short)]
     if sub:
-        out += (
-            f'<text x="{LABEL_W - 6}" y="{y + 15:.1f}" font-size="9" text-anchor="end" fill="#7b8794">{esc(sub)}</text>'
-        )
+        attrs = {"x": LABEL_W - 6, "y": f"{y + 15:.1f}", "font-size": "9", "text-anchor": "end", "fill": "#7b8794"}
+        out.append(el("text", attrs, text=sub))
     return out
 
 
-def _origin_line(axis: _Axis, top: float, bottom: float, origin: str) -> str:
+def _origin_line(axis: _Axis, top: float, bottom: float, origin: str) -> list[Shape]:
     """A solid line at t = 0 and, under the axis (``bottom``), what t = 0 is."""
     if not origin or not axis.t_min <= 0 <= axis.t_max:
-        return ""
+        return []
     x = axis.x(0)
-    return (
-        f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="#1d232a" stroke-width="1.2"/>'
-        f'<text x="{axis.x0}" y="{bottom + 28:.1f}" font-size="9.5" fill="#1d232a">t = 0: {esc(origin[:60])}</text>'
-    )
+    line = {"x1": f"{x:.1f}", "y1": f"{top:.1f}", "x2": f"{x:.1f}", "y2": f"{bottom:.1f}", "stroke": "#1d232a"}
+    caption = {"x": axis.x0, "y": f"{bottom + 28:.1f}", "font-size": "9.5", "fill": "#1d232a"}
+    return [el("line", line | {"stroke-width": "1.2"}), el("text", caption, text=f"t = 0: {origin[:60]}")]
 
 
 def _height(axis_y: float, origin: str) -> float:
@@ -174,25 +214,24 @@ def timeline_chart(events: Sequence[Mapping[str, Any]]) -> str:
     times = [float(e["t"]) for e in events]
     axis = _Axis(min(0.0, *times), max(times))
     axis_y = top + lane_h * len(lanes)
-    out: list[str] = []
+    out: list[Shape] = []
     for i, lane in enumerate(lanes):
         y = top + i * lane_h + lane_h / 2
-        out.append(f'<line x1="{LABEL_W}" y1="{y:.1f}" x2="{LABEL_W + PLOT_W}" y2="{y:.1f}" stroke="#e3e8ed"/>')
-        out.append(_lane_label(y, lane))
+        out.append(el("line", {"x1": LABEL_W, "y1": f"{y:.1f}", "x2": LABEL_W + PLOT_W, "y2": f"{y:.1f}", **GRID}))
+        out += _lane_label(y, lane)
     if axis.t_min < 0:
         x0 = axis.x(0)
-        out.append(f'<line x1="{x0:.1f}" y1="{top}" x2="{x0:.1f}" y2="{axis_y}" stroke="#1d232a" stroke-width="1"/>')
-    out.append(axis.draw(axis_y))
+        zero = {"x1": f"{x0:.1f}", "y1": top, "x2": f"{x0:.1f}", "y2": axis_y, "stroke": "#1d232a", "stroke-width": 1}
+        out.append(el("line", zero))
+    out += axis.draw(axis_y)
     rows_end: dict[tuple[str, int], float] = {}  # (lane, 0 above | 1 below) -> right end of its last label
     last_text: dict[str, str] = {}
     for ev in sorted(events, key=lambda e: float(e["t"])):
         lane = _lane_of(ev)
         x, y = axis.x(float(ev["t"])), top + lanes.index(lane) * lane_h + lane_h / 2
         detail = ", ".join(f"{k}={_compact(v)}" for k, v in ev.items() if k not in ("t", "kind", "source", "at"))
-        out.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{_timeline_colour(ev)}" fill-opacity="0.8">'
-            f"<title>t={float(ev['t']):.3f} s {esc(lane)}: {esc(detail)}</title></circle>"
-        )
+        dot = {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": 4, "fill": _timeline_colour(ev), "fill-opacity": "0.8"}
+        out.append(el("circle", dot, title=f"t={float(ev['t']):.3f} s {lane}: {detail}"))
         label = _timeline_label(ev)[:26]
         if last_text.get(lane) == label:
             continue
@@ -204,11 +243,10 @@ def timeline_chart(events: Sequence[Mapping[str, Any]]) -> str:
             continue
         rows_end[(lane, row)] = left_x + w + 2
         last_text[lane] = label
-        anchor = f' x="{x - 5:.1f}" text-anchor="end"' if right else f' x="{x + 3:.1f}"'
-        out.append(
-            f'<text{anchor} y="{y - 6 if row == 0 else y + 14:.1f}" font-size="9.5" fill="#52606d">{esc(label)}</text>'
-        )
-    return _svg("timeline", width, height, out)
+        anchor = {"x": f"{x - 5:.1f}", "text-anchor": "end"} if right else {"x": f"{x + 3:.1f}"}
+        place = {"y": f"{y - 6 if row == 0 else y + 14:.1f}", "font-size": "9.5", "fill": "#52606d"}
+        out.append(el("text", anchor | place, text=label))
+    return svg("timeline", width, height, out)
 
 
 # --------------------------------------------------------------------------- named events
@@ -258,7 +296,7 @@ def events_chart(spec: Mapping[str, Any]) -> str:
         mark_row.append(row)
     marks = sorted(marks, key=lambda m: float(m["t"]))
     top = 8 + 12 * len(mark_rows)
-    out: list[str] = []
+    out: list[Shape] = []
     y = float(top)
     placed: list[tuple[float, dict[str, Any], float]] = []  # (y of the lane's dots, event, y of its label)
     for lane in lanes:
@@ -275,36 +313,40 @@ def events_chart(spec: Mapping[str, Any]) -> str:
             else:
                 rows_end[row] = start + w
             placed.append((dot_y, ev, dot_y + 16 + 12 * row))
-        out.append(_lane_label(dot_y, lane or "events"))
-        out.append(f'<line x1="{LABEL_W}" y1="{dot_y:.1f}" x2="{LABEL_W + PLOT_W}" y2="{dot_y:.1f}" stroke="#e3e8ed"/>')
+        out += _lane_label(dot_y, lane or "events")
+        out.append(
+            el("line", {"x1": LABEL_W, "y1": f"{dot_y:.1f}", "x2": LABEL_W + PLOT_W, "y2": f"{dot_y:.1f}", **GRID})
+        )
         y += 22 + 12 * max(len(rows_end), 1)
     axis_y = y + 4
     for mark, row in zip(marks, mark_row, strict=True):
         x = axis.x(float(mark["t"]))
+        name = str(mark.get("name", ""))
+        line = {"x1": f"{x:.1f}", "y1": 10 + 12 * row - 8, "x2": f"{x:.1f}", "y2": f"{axis_y:.1f}"}
+        caption = {"x": f"{x - 3:.1f}", "y": f"{10 + 12 * row:.1f}", "font-size": "9.5", "text-anchor": "end"}
         out.append(
-            f'<line x1="{x:.1f}" y1="{10 + 12 * row - 8}" x2="{x:.1f}" y2="{axis_y:.1f}" stroke="#b0892c" '
-            f'stroke-dasharray="4 3"><title>documented: {esc(mark.get("name", ""))} at {_fmt(float(mark["t"]))} s'
-            f"</title></line>"
-            f'<text x="{x - 3:.1f}" y="{10 + 12 * row:.1f}" font-size="9.5" text-anchor="end" fill="#8a6d1f">'
-            f"{esc(str(mark.get('name', ''))[:30])}</text>"
+            el(
+                "line",
+                line | {"stroke": "#b0892c", "stroke-dasharray": "4 3"},
+                title=f"documented: {name} at {_fmt(float(mark['t']))} s",
+            )
         )
-    out.append(_origin_line(axis, top, axis_y, spec["origin"]))
+        out.append(el("text", caption | {"fill": "#8a6d1f"}, text=name[:30]))
+    out += _origin_line(axis, top, axis_y, spec["origin"])
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(e["name"] for e in events))}
     for dot_y, ev, label_y in placed:
         x = axis.x(float(ev["t"]))
         detail = ", ".join(f"{k}={_compact(v)}" for k, v in ev.items() if k not in ("t", "name", "lane"))
         colour = colours[ev["name"]]
-        out.append(
-            f'<line x1="{x:.1f}" y1="{dot_y:.1f}" x2="{x:.1f}" y2="{label_y - 9:.1f}" stroke="{colour}" '
-            f'stroke-opacity="0.35"/>'
-            f'<circle cx="{x:.1f}" cy="{dot_y:.1f}" r="4.5" fill="{colour}">'
-            f"<title>{esc(ev['name'])}: t={float(ev['t']):.3f} s{esc(' · ' + detail if detail else '')}</title>"
-            f"</circle>"
-            f'<text x="{x - 2:.1f}" y="{label_y:.1f}" font-size="10" fill="{colour}">{esc(str(ev["name"])[:40])} '
-            f'<tspan fill="#52606d">{_fmt(float(ev["t"]))} s</tspan></text>'
-        )
-    out.append(axis.draw(axis_y))
-    return _svg("events", LABEL_W + PLOT_W + 70, _height(axis_y, spec["origin"]), out)
+        stem = {"x1": f"{x:.1f}", "y1": f"{dot_y:.1f}", "x2": f"{x:.1f}", "y2": f"{label_y - 9:.1f}"}
+        out.append(el("line", stem | {"stroke": colour, "stroke-opacity": "0.35"}))
+        hover = f"{ev['name']}: t={float(ev['t']):.3f} s{' · ' + detail if detail else ''}"
+        out.append(el("circle", {"cx": f"{x:.1f}", "cy": f"{dot_y:.1f}", "r": "4.5", "fill": colour}, title=hover))
+        when = el("tspan", {"fill": "#52606d"}, text=f"{_fmt(float(ev['t']))} s")
+        caption = {"x": f"{x - 2:.1f}", "y": f"{label_y:.1f}", "font-size": "10", "fill": colour}
+        out.append(el("text", caption, text=f"{str(ev['name'])[:40]} ", children=[when]))
+    out += axis.draw(axis_y)
+    return svg("events", LABEL_W + PLOT_W + 70, _height(axis_y, spec["origin"]), out)
 
 
 # --------------------------------------------------------------------------- attempts (back-off schedule)
@@ -352,23 +394,21 @@ def attempts_chart(spec: Mapping[str, Any]) -> str:
     lanes = [("observed", observed_y, f"{len(tries)} attempts")]
     if spec["expected_delays"]:
         lanes.append(("documented", expected_y, "schedule"))
-    out: list[str] = []
+    out: list[Shape] = []
     for text, y, sub in lanes:
-        out.append(f'<line x1="{LABEL_W}" y1="{y}" x2="{LABEL_W + PLOT_W}" y2="{y}" stroke="#e3e8ed"/>')
-        out.append(_lane_label(y, text, sub))
+        out.append(el("line", {"x1": LABEL_W, "y1": y, "x2": LABEL_W + PLOT_W, "y2": y, **GRID}))
+        out += _lane_label(y, text, sub)
     axis_y = (expected_y if spec["expected_delays"] else observed_y) + 18
-    out.append(_origin_line(axis, 4, axis_y, spec["origin"]))
+    out += _origin_line(axis, 4, axis_y, spec["origin"])
     rows_end: list[float] = []  # gap labels: up to three rows above the dots, so short gaps stay readable
     for i, attempt in enumerate(tries):
         t = float(attempt["t"])
         x = axis.x(t)
         gap = t - float(tries[i - 1]["t"]) if i else None
         detail = ", ".join(f"{k}={_compact(v)}" for k, v in attempt.items() if k != "t")
-        out.append(
-            f'<circle cx="{x:.1f}" cy="{observed_y}" r="4.5" fill="#d84315">'
-            f"<title>attempt {i + 1}: t={t:.3f} s{f' (+{gap:.3f} s)' if gap is not None else ''}"
-            f"{esc(' · ' + detail if detail else '')}</title></circle>"
-        )
+        hover = f"attempt {i + 1}: t={t:.3f} s{f' (+{gap:.3f} s)' if gap is not None else ''}"
+        hover += f" · {detail}" if detail else ""
+        out.append(el("circle", {"cx": f"{x:.1f}", "cy": observed_y, "r": "4.5", "fill": "#d84315"}, title=hover))
         if gap is None:
             continue
         text = f"+{_fmt(gap)}"
@@ -381,23 +421,23 @@ def attempts_chart(spec: Mapping[str, Any]) -> str:
         elif row is not None:
             rows_end[row] = right
         if row is not None:
-            out.append(
-                f'<text x="{mid:.1f}" y="{observed_y - 8 - 10 * row}" font-size="10" text-anchor="middle" '
-                f'fill="#52606d">{esc(text)}</text>'
-            )
+            out.append(el("text", {"x": f"{mid:.1f}", "y": observed_y - 8 - 10 * row, **TICK}, text=text))
     for i, t in enumerate(expected if spec["expected_delays"] else []):
         x = axis.x(t)
-        out.append(
-            f'<circle cx="{x:.1f}" cy="{expected_y}" r="4" fill="#fff" stroke="#b0892c" stroke-width="1.5">'
-            f"<title>documented attempt {i + 1}: t={t:.3f} s</title></circle>"
-        )
+        hollow = {
+            "cx": f"{x:.1f}",
+            "cy": expected_y,
+            "r": 4,
+            "fill": "#fff",
+            "stroke": "#b0892c",
+            "stroke-width": "1.5",
+        }
+        out.append(el("circle", hollow, title=f"documented attempt {i + 1}: t={t:.3f} s"))
     if spec["cap"] is not None:
-        out.append(
-            f'<text x="{LABEL_W + PLOT_W}" y="{12}" font-size="9.5" text-anchor="end" fill="#8a6d1f">'
-            f"documented cap {_fmt(spec['cap'])} s</text>"
-        )
-    out.append(axis.draw(axis_y))
-    return _svg("attempts", LABEL_W + PLOT_W + 20, _height(axis_y, spec["origin"]), out)
+        cap = {"x": LABEL_W + PLOT_W, "y": 12, "font-size": "9.5", "text-anchor": "end", "fill": "#8a6d1f"}
+        out.append(el("text", cap, text=f"documented cap {_fmt(spec['cap'])} s"))
+    out += axis.draw(axis_y)
+    return svg("attempts", LABEL_W + PLOT_W + 20, _height(axis_y, spec["origin"]), out)
 
 
 # --------------------------------------------------------------------------- intervals (pull overlap)
@@ -458,42 +498,39 @@ def intervals_chart(spec: Mapping[str, Any]) -> str:
     axis = _Axis(min(0.0, *(b["start"] for b in bars)), t_max)
     colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(dict.fromkeys(b["label"] for b in bars))}
     bar_h, gap, top = 14, 3, 6
-    out: list[str] = []
+    out: list[Shape] = []
     y = float(top)
     for lane in dict.fromkeys(b["lane"] for b in bars):
         lane_bars = [b for b in bars if b["lane"] == lane]
         rows, peak = _stack(lane_bars, t_max)
         n_rows = max(rows) + 1
         lane_h = n_rows * (bar_h + gap) + 8
-        out.append(
-            f'<rect x="{LABEL_W}" y="{y:.1f}" width="{PLOT_W}" height="{lane_h - 4}" fill="#f7f9fb" stroke="#e3e8ed"/>'
-        )
-        out.append(_lane_label(y + 10, lane or "—", f"max {peak} at once"))
+        band = {"x": LABEL_W, "y": f"{y:.1f}", "width": PLOT_W, "height": lane_h - 4, "fill": "#f7f9fb", **GRID}
+        out.append(el("rect", band))
+        out += _lane_label(y + 10, lane or "—", f"max {peak} at once")
         for bar, row in zip(lane_bars, rows, strict=True):
             x1 = axis.x(bar["start"])
             x2 = axis.x(bar["end"] if bar["end"] is not None else t_max)
             by = y + 2 + row * (bar_h + gap)
             colour = colours[bar["label"]]
-            dash = ' stroke-dasharray="3 2" stroke="#1d232a"' if bar["end"] is None else ""
+            dash = {"stroke-dasharray": "3 2", "stroke": "#1d232a"} if bar["end"] is None else {}
             duration = f"{bar['end'] - bar['start']:.3f} s" if bar["end"] is not None else "not finished"
             extra = ", ".join(
                 f"{k}={_compact(v)}" for k, v in bar.items() if k not in ("start", "end", "lane", "label", "node")
             )
-            out.append(
-                f'<rect x="{x1:.1f}" y="{by:.1f}" width="{max(x2 - x1, 1.5):.1f}" height="{bar_h}" rx="2" '
-                f'fill="{colour}" fill-opacity="0.75"{dash}><title>{esc(bar["label"])} on {esc(lane)}: '
-                f"{bar['start']:.3f} s → {_fmt(bar['end']) + ' s' if bar['end'] is not None else '…'} "
-                f"({duration}){esc(' · ' + extra if extra else '')}</title></rect>"
-            )
+            box = {"x": f"{x1:.1f}", "y": f"{by:.1f}", "width": f"{max(x2 - x1, 1.5):.1f}", "height": bar_h, "rx": 2}
+            ended = _fmt(bar["end"]) + " s" if bar["end"] is not None else "…"
+            hover = f"{bar['label']} on {lane}: {bar['start']:.3f} s → {ended} ({duration})"
+            hover += f" · {extra}" if extra else ""
+            out.append(el("rect", box | {"fill": colour, "fill-opacity": "0.75"} | dash, title=hover))
             short = bar["label"].rsplit("/", 1)[-1]
             if (x2 - x1) > len(short) * CHAR_W + 6:
-                out.append(
-                    f'<text x="{x1 + 4:.1f}" y="{by + 10.5:.1f}" font-size="9.5" fill="#fff">{esc(short)}</text>'
-                )
+                inside = {"x": f"{x1 + 4:.1f}", "y": f"{by + 10.5:.1f}", "font-size": "9.5", "fill": "#fff"}
+                out.append(el("text", inside, text=short))
         y += lane_h
-    out.append(_origin_line(axis, top, y, spec["origin"]))
-    out.append(axis.draw(y))
-    return _svg("intervals", LABEL_W + PLOT_W + 20, _height(y, spec["origin"]), out)
+    out += _origin_line(axis, top, y, spec["origin"])
+    out += axis.draw(y)
+    return svg("intervals", LABEL_W + PLOT_W + 20, _height(y, spec["origin"]), out)
 
 
 # --------------------------------------------------------------------------- dispatch

@@ -180,31 +180,24 @@ def area_chart(areas: Sequence[str], per_area: Mapping[str, Counter[str]], names
     width = label_w + bar_w + right_w
     height = row_h * len(areas) + 4
     biggest = max((sum(per_area[a].values()) for a in areas), default=1) or 1
-    out = [
-        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="verdicts by area">'
-    ]
+    out: list[charts.Shape] = []
     for i, area in enumerate(areas):
         y = i * row_h + 2
         total = sum(per_area[area].values())
-        out.append(
-            f'<text x="{label_w - 6}" y="{y + 11}" font-size="11" text-anchor="end" fill="#3e4c59">'
-            f"<title>{esc(names.get(area, area))}</title>{esc(area)}</text>"
-        )
+        name = {"x": label_w - 6, "y": y + 11, "font-size": "11", "text-anchor": "end", "fill": "#3e4c59"}
+        out.append(charts.el("text", name, title=names.get(area, area), text=area))
         x = float(label_w)
         for verdict in VERDICT_ORDER:
             n = per_area[area].get(verdict, 0)
             if not n:
                 continue
             w = bar_w * n / biggest
-            out.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{max(w - 0.5, 0.5):.1f}" height="{row_h - 4}" '
-                f'fill="{VERDICT_COLOURS[verdict]}"><title>{esc(area)}: {n} {esc(verdict)}</title></rect>'
-            )
+            bar = {"x": f"{x:.1f}", "y": y, "width": f"{max(w - 0.5, 0.5):.1f}", "height": row_h - 4}
+            out.append(charts.el("rect", bar | {"fill": VERDICT_COLOURS[verdict]}, title=f"{area}: {n} {verdict}"))
             x += w
-        out.append(f'<text x="{x + 5:.1f}" y="{y + 11}" font-size="11" fill="#52606d">{total}</text>')
-    out.append("</svg>")
-    return "".join(out)
+        count = {"x": f"{x + 5:.1f}", "y": y + 11, "font-size": "11", "fill": "#52606d"}
+        out.append(charts.el("text", count, text=str(total)))
+    return charts.svg("verdicts by area", width, height, out, css_class=None)
 
 
 # --------------------------------------------------------------------------- page parts
