@@ -110,11 +110,6 @@ def esc(value: object) -> str:
     return "" if value is None else html.escape(str(value), quote=True)
 
 
-def _t(key: str, tag: str = "span", attrs: str = "") -> str:
-    """An element showing the UI string ``key`` (English in the HTML; the script switches languages)."""
-    return f'<{tag} data-i18n="{esc(key)}"{attrs}>{esc(I18N[key]["en"])}</{tag}>'
-
-
 def _compact(value: Any) -> str:
     """A JSON-ish one-line rendering of an observed/documented value."""
     if isinstance(value, str):
@@ -207,36 +202,35 @@ def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any], with_allure: 
     """The cluster and the run (templates/run_info.html.j2): values are plain text unless built as markup here."""
     cluster = run.get("cluster") if isinstance(run.get("cluster"), dict) else {}
     assert isinstance(cluster, dict)
-    rows: list[tuple[str, object]] = []
+    rows: list[tuple[str, str, object]] = []  # UI string, kind of value (as run_info.html.j2 draws it), value
     if cluster.get("kubernetes_version"):
-        rows.append(("k8s", cluster["kubernetes_version"]))
+        rows.append(("k8s", "text", cluster["kubernetes_version"]))
     if cluster.get("provider"):
-        rows.append(("provider", cluster["provider"]))
+        rows.append(("provider", "text", cluster["provider"]))
     runtimes = cluster.get("runtime_versions")
     if isinstance(runtimes, dict) and runtimes:
-        nodes = "<br>".join(f"{esc(n)} <span class='muted'>{esc(v)}</span>" for n, v in runtimes.items())
-        rows.append(("nodes", Markup(nodes)))
+        rows.append(("nodes", "nodes", list(runtimes.items())))
     for key, label in (("runtime_handlers", "handlers"), ("admission_plugins", "admission")):
         if isinstance(cluster.get(key), list):
-            rows.append((label, ", ".join(str(x) for x in cluster[key]) or "—"))
-    rows.append(("run_id", Markup(f"<code>{esc(run.get('run_id') or verdicts.get('run_id') or '?')}</code>")))
+            rows.append((label, "text", ", ".join(str(x) for x in cluster[key]) or "—"))
+    rows.append(("run_id", "code", run.get("run_id") or verdicts.get("run_id") or "?"))
     if run.get("start"):
-        rows.append(("started", str(run["start"]).replace("T", " ")))
+        rows.append(("started", "text", str(run["start"]).replace("T", " ")))
     if isinstance(run.get("duration"), int | float):
-        rows.append(("run_time", format_duration(float(run["duration"]))))
+        rows.append(("run_time", "text", format_duration(float(run["duration"]))))
     if run.get("exitstatus") is not None:
-        rows.append(("exit", run["exitstatus"]))
+        rows.append(("exit", "text", run["exitstatus"]))
     interrupted = run.get("interrupted")
     if isinstance(interrupted, dict):
-        rows.append(("interrupted", f"{interrupted.get('by') or ''} {str(interrupted.get('at')).replace('T', ' ')}"))
+        at = str(interrupted.get("at")).replace("T", " ")
+        rows.append(("interrupted", "text", f"{interrupted.get('by') or ''} {at}"))
     if verdicts.get("rerun_of"):
-        rows.append(("rerun_of", Markup(f"<code>{esc(verdicts['rerun_of'])}</code>")))
+        rows.append(("rerun_of", "code", verdicts["rerun_of"]))
     exp = verdicts.get("expectations")
     if isinstance(exp, dict) and exp.get("path"):
-        n = len(exp.get("mismatches") or [])
-        rows.append(("expectations", Markup(f"{esc(Path(str(exp['path'])).name)}: {n} {_t('mismatches')}")))
+        rows.append(("expectations", "expectations", (Path(str(exp["path"])).name, len(exp.get("mismatches") or []))))
     if with_allure:
-        rows.append(("allure_report", Markup(f'<a href="{allure.REPORT}/index.html">{allure.REPORT}/index.html</a>')))
+        rows.append(("allure_report", "link", f"{allure.REPORT}/index.html"))
     kubelet = _as_dict(cluster.get("kubelet_settings"))
     nodes_of = list(kubelet)
     keys: list[str] = []
@@ -249,34 +243,28 @@ def _run_info(run: Mapping[str, Any], verdicts: Mapping[str, Any], with_allure: 
     return str(_template("run_info.html.j2").render(r=view)).removesuffix("\n")
 
 
-def _verdict_badge(verdict: str) -> str:
-    colour = VERDICT_COLOURS.get(verdict, "#7b8794")
-    key = f"v.{verdict}"
-    if key in I18N:
-        return _t(key, "span", f' class="badge" style="background:{colour}"')
-    return f'<span class="badge" style="background:{colour}">{esc(verdict)}</span>'
-
-
-def _statement(record: ClaimRecord, cat: Claim | None, doc_lang: Mapping[str, str]) -> str:
+def _statement(record: ClaimRecord, cat: Claim | None, doc_lang: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The claim's statement for each language of the page, as parts.html.j2's ``statement`` draws it: the English
+    one, then the documents' own quote in Chinese and Portuguese (the English again where there is none)."""
     english = str((cat and cat.statement) or record.statement or record.id)
-    spans = [f'<span class="st st-en" lang="en">{esc(english)}</span>']
+    spans = [("en", "en", english)]
     sources = cat.sources if cat else ()
     for lang in ("zh", "pt"):
         quote = next((s.quote for s in sources if s.quote and doc_lang.get(s.doc) == lang), None)
-        attr = f' lang="{lang}"' if quote else ' lang="en"'
-        spans.append(f'<span class="st st-{lang}"{attr}>{esc(quote or english)}</span>')
-    return "".join(spans)
+        spans.append((lang, lang if quote else "en", quote or english))
+    return spans
 
 
-def _folded(markup: str) -> str:
-    """A claim's details as raw text in ``<script type="text/html">``, built into the page when the claim is opened.
+def _foldable(markup: str) -> Markup:
+    """A claim's details, to be held as raw text in ``<script type="text/html">`` (compliance.html.j2) and built into
+    the page when the claim is opened.
 
     The browser's parser only scans raw text for its end tag: the page loads without building, styling or laying out
-    the evidence, charts and tables of every claim. Everything in ``markup`` comes through :func:`esc`, so the only
-    markup is the report's own, which has no script or comment that could end the raw text early."""
+    the evidence, charts and tables of every claim. Every value in ``markup`` was escaped by its template, so the
+    only markup is the report's own, which has no script or comment that could end the raw text early."""
     if re.search(r"</script|<!--", markup, re.IGNORECASE):
         raise ValueError("a claim's details may not contain '</script' or '<!--'")
-    return f'<script type="text/html" class="folded">{markup}</script>'
+    return Markup(markup)
 
 
 def _detail(
@@ -310,7 +298,7 @@ def _detail(
         "results": [
             {
                 "test": r.test,
-                "badge": Markup(_verdict_badge(r.verdict)),
+                "verdict": r.verdict,
                 "duration": format_duration(r.duration),
                 "reason": r.reason,
             }
@@ -337,9 +325,7 @@ def _attachment_view(att: Attachment) -> dict[str, Any]:
     return {
         "name": att.name,
         "text": content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2, default=str),
-        "truncated": Markup(f" <span class='muted'>(truncated, {esc(att.truncated)} chars)</span>")
-        if att.truncated
-        else "",
+        "truncated": att.truncated or "",
         "chart_kind": chart[0] if chart else "",
         "chart": Markup(chart[1]) if chart else None,
     }
@@ -372,7 +358,7 @@ class AttentionView:
     """A claim that deviates or broke, with the first line of why (160 characters at most)."""
 
     id: str
-    badge: Markup
+    verdict: str
     why: str
 
 
@@ -392,15 +378,14 @@ class RowView:
     area_name: str
     documents: list[str]
     duration: str
-    badge: Markup
-    statement: Markup
+    statement: list[tuple[str, str, str]]  # language, lang attribute, text
     detail: Markup
 
 
 @dataclasses.dataclass(frozen=True)
 class PageView:
-    """What templates/compliance.html.j2 shows: plain values (escaped by the template) and the parts still built as
-    markup here (``Markup``: their values were escaped where they were built)."""
+    """What templates/compliance.html.j2 shows: plain values (escaped by the template) and the parts other templates
+    rendered (``Markup``: the chart, the run's facts, the sensitivity section, each claim's details)."""
 
     run_id: str
     kubernetes: str
@@ -432,7 +417,7 @@ def _template(name: str = "compliance.html.j2") -> jinja2.Template:
         finalize=lambda value: value if isinstance(value, Markup) else Markup(esc(value)),
     )
     environment.globals.update(
-        t=lambda key, tag="span", attrs="": Markup(_t(key, tag, attrs)),
+        i18n=I18N,
         title=I18N["title"]["en"],
         css=Markup(CSS),
         js=Markup(JS),
@@ -441,6 +426,8 @@ def _template(name: str = "compliance.html.j2") -> jinja2.Template:
         verdict_order=VERDICT_ORDER,
         colours=VERDICT_COLOURS,
     )
+    parts = environment.get_template("parts.html.j2").module  # its macros see the globals above
+    environment.globals.update(t=parts.t, badge=parts.badge, statement=parts.statement)  # type: ignore[attr-defined]
     return environment.get_template(name)
 
 
@@ -474,7 +461,7 @@ def render(
         per_area[r.area][r.verdict] += 1
 
     attention = [
-        AttentionView(cid, Markup(_verdict_badge(records[cid].verdict)), _first_line(records[cid].reason))
+        AttentionView(cid, records[cid].verdict, _first_line(records[cid].reason))
         for cid in ids
         if records[cid].verdict in ("error", "deviates")
     ]
@@ -496,9 +483,8 @@ def render(
                 area_name=area_names.get(area, ""),
                 documents=list(cat.documents) if cat else [],
                 duration=format_duration(dur) if dur else "",
-                badge=Markup(_verdict_badge(verdict)),
-                statement=Markup(_statement(rec, cat, doc_lang)),
-                detail=Markup(_folded(_detail(rec, cat, documents, allure_links.get(cid, ())))),
+                statement=_statement(rec, cat, doc_lang),
+                detail=_foldable(_detail(rec, cat, documents, allure_links.get(cid, ()))),
             )
         )
 

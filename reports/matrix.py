@@ -13,6 +13,7 @@ run, and then the page says so) and which of its sentences held there and which 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import itertools
 import json
@@ -22,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from markupsafe import Markup
+
 from k8s_doc_conformance.fixtures.catalogue import Catalogue
 from k8s_doc_conformance.reports import runs
-from k8s_doc_conformance.reports.compliance import DEFAULT_CATALOGUE, load_catalogue
+from k8s_doc_conformance.reports.compliance import ASSETS, DEFAULT_CATALOGUE, load_catalogue
 
 FORMAT_VERSION = 1
 
@@ -182,100 +186,67 @@ def build_data(release_runs: Sequence[ReleaseRun], catalogue: Catalogue, matrix_
     }
 
 
-_CSS = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
-th{background:#f3f3f3}
-td.v{text-align:center;white-space:nowrap}
-.conforms{background:#dff3df}.deviates{background:#fbdcdc}.error{background:#f6c26b}
-.not-applicable,.skipped,.untested,.absent{background:#eee;color:#555}
-.changed{font-weight:bold}
-.quote{color:#444}
-"""
+CSS = (ASSETS / "matrix.css").read_text(encoding="utf-8")
 
 
-def _cell(verdict: str) -> str:
-    return f'<td class="v {html.escape(verdict)}">{html.escape(verdict)}</td>'
-
-
-def _sentences(rows: Sequence[Mapping[str, Any]], title: str, newest: str, why: str) -> list[str]:
-    """A document's sentences with their verdict in its era and on the newest release, and the expectations' why."""
+def _sentences(rows: Sequence[Mapping[str, Any]], title: str, why: str) -> dict[str, Any] | None:
+    """A table of a document's sentences: their verdict in its era and on the newest release, and the expectations'
+    why; None when there are none."""
     if not rows:
-        return []
-    esc = html.escape
-    out = [
-        f"<p><b>{esc(title)}: {len(rows)}</b></p><table><tr><th>claim</th><th>sentence</th><th>in its era</th>"
-        f"<th>on {esc(newest)}</th><th>why (from the expectations)</th></tr>"
-    ]
-    for row in rows:
-        out.append(
-            f"<tr><td><a href='#{esc(row['claim'])}'>{esc(row['claim'])}</a></td>"
-            f"<td><span class='quote'>{esc(str(row['quote']))}</span><br>{esc(str(row['english']))}</td>"
-            f"{_cell(row['verdict'])}{_cell(row['on_newest'])}<td>{esc(row[why] or '')}</td></tr>"
-        )
-    out.append("</table>")
-    return out
+        return None
+    return {"title": title, "rows": [dict(row, why=row[why] or "") for row in rows]}
 
 
-def render_html(data: Mapping[str, Any]) -> str:
-    """One self-contained page: releases, the claims whose verdict is not the same everywhere or that deviate
-    somewhere, then each document judged in its own era."""
-    esc = html.escape
+def view(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What templates/matrix.html.j2 shows: releases, the claims whose verdict is not the same everywhere or that
+    deviate somewhere, then each document judged in its own era."""
     releases = [r["release"] for r in data["releases"]]
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Version matrix {esc(data['matrix_id'])}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Version matrix</h1><p>{esc(data['matrix_id'])}, {esc(data['created'])}</p>",
-        "<h2>Releases</h2><table><tr><th>release</th><th>server</th><th>run</th><th>verdicts</th>"
-        "<th>differences from its expectations</th></tr>",
-    ]
+    newest = releases[-1]
+    rows = []
     for r in data["releases"]:
         counts = ", ".join(f"{n} {v}" for v, n in sorted(r["counts"].items(), key=lambda kv: -kv[1]) if n)
         against = f"{r['mismatches']} ({r['expectations']})" if r["expectations"] else "run without expectations"
-        parts.append(
-            f"<tr><td>{esc(r['release'])}</td><td>{esc(str(r['kubernetes_version']))}</td>"
-            f"<td>{esc(str(r['run_id']))}</td><td>{esc(counts)}</td><td>{esc(against)}</td></tr>"
-        )
-    parts.append("</table>")
-    interesting = {
-        cid: c
-        for cid, c in data["claims"].items()
-        if c["changed"] or any(v in ("deviates", "error") for v in c["verdicts"].values())
-    }
-    parts.append(
-        f"<h2 id='claims'>Claims that deviate on some release or change between releases ({len(interesting)} of "
-        f"{len(data['claims'])})</h2><table><tr><th>claim</th><th>statement</th>"
-        + "".join(f"<th>{esc(r)}</th>" for r in releases)
-        + "<th>changed</th></tr>"
-    )
-    for cid, c in interesting.items():
+        rows.append({"release": r["release"], "server": str(r["kubernetes_version"]), "run_id": str(r["run_id"]),
+                     "counts": counts, "against": against})  # fmt: skip
+    claims = []
+    for cid, c in data["claims"].items():
+        if not c["changed"] and not any(v in ("deviates", "error") for v in c["verdicts"].values()):
+            continue
         changed = "; ".join(f"{ch['from']} → {ch['to']}: {ch['was']} → {ch['now']}" for ch in c["changed"])
-        parts.append(
-            f"<tr id='{esc(cid)}'><td>{esc(cid)}</td><td>{esc(str(c['statement']))}</td>"
-            + "".join(_cell(c["verdicts"][r]) for r in releases)
-            + f"<td class='{'changed' if changed else ''}'>{esc(changed or 'same on every release')}</td></tr>"
-        )
-    parts.append("</table><h2 id='documents'>Each document in its own era</h2>")
+        claims.append({"id": cid, "statement": str(c["statement"]), "verdicts": [c["verdicts"][r] for r in releases],
+                       "changed": changed})  # fmt: skip
+    documents = []
     for doc_id, doc in data["documents"].items():
         where = (
             f"judged on {doc['judged_on']}, a release of its era"
             if doc["era_run"]
             else f"no release of its era was run; judged on the nearest, {doc['judged_on']}"
         )
-        parts.append(
-            f"<h3 id='doc-{esc(doc_id)}'>{esc(doc_id)}: {esc(str(doc['title']))}</h3>"
-            f"<p>Era {esc(doc['docs_version'])}; {esc(where)}: {len(doc['held'])} sentences held "
-            f"({len(doc['outdated'])} of them no longer hold on {esc(releases[-1])}), {len(doc['did_not_hold'])} did "
-            f"not, {len(doc['not_judged'])} not judged (not applicable, untested, error).</p>"
-        )
-        parts += _sentences(doc["did_not_hold"], f"Already wrong in its era ({doc['judged_on']})", releases[-1], "why")
-        parts += _sentences(
-            doc["outdated"], f"Held in its era ({doc['judged_on']}), outdated by {releases[-1]}", releases[-1],
-            "why_newest",
-        )  # fmt: skip
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        tables = [
+            _sentences(doc["did_not_hold"], f"Already wrong in its era ({doc['judged_on']})", "why"),
+            _sentences(doc["outdated"], f"Held in its era ({doc['judged_on']}), outdated by {newest}", "why_newest"),
+        ]
+        documents.append(dict(doc, id=doc_id, title=str(doc["title"]), where=where, tables=[t for t in tables if t]))
+    return {"matrix": data, "releases": rows, "names": releases, "newest": newest, "claims": claims,
+            "documents": documents, "css": Markup(CSS)}  # fmt: skip
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=lambda value: value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=True)),
+    )
+    return environment.get_template("matrix.html.j2")
+
+
+def render_html(data: Mapping[str, Any]) -> str:
+    """One self-contained page (templates/matrix.html.j2, autoescaped) from ``matrix.json``'s data."""
+    return str(_template().render(**view(data)))
 
 
 def build(run_args: Sequence[str], out_dir: Path, catalogue: Path | None = None) -> Path:

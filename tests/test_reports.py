@@ -237,7 +237,7 @@ def test_everything_is_escaped(page: str) -> None:
     folded = page.count('<script type="text/html" class="folded">')
     assert folded == page.count('<tr class="claim"') and page.count("<script") == 3 + folded
     with pytest.raises(ValueError, match="may not contain"):
-        compliance._folded("<pre></SCRIPT><script>alert(1)</script></pre>")
+        compliance._foldable("<pre></SCRIPT><script>alert(1)</script></pre>")
 
 
 def test_summary_detail_and_languages(page: str) -> None:
