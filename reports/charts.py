@@ -20,26 +20,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeGuard
 
 import jinja2
-from markupsafe import Markup
 
 from k8s_doc_conformance.fixtures.chart_evidence import ChartKind
+from k8s_doc_conformance.reports import templating
 
 PALETTE = ("#1f6fb2", "#d84315", "#2e7d32", "#6a1b9a", "#b0892c", "#00838f", "#ad1457", "#546e7a")
 CHAR_W = 5.6  # average glyph width of the 10 px labels, for collision checks
 LABEL_W, PLOT_W = 96, 620
-
-
-def esc(value: object) -> str:
-    return "" if value is None else html.escape(str(value), quote=True)
 
 
 @dataclass(frozen=True)
@@ -67,14 +61,7 @@ def el(
 
 @functools.cache
 def _chart_template() -> jinja2.Template:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        # escaped as the rest of the page escapes (html.escape: &#x27;, &quot;)
-        finalize=lambda value: value if isinstance(value, Markup) else Markup(esc(value)),
-    )
-    return environment.get_template("chart.svg.j2")
+    return templating.environment().get_template("chart.svg.j2")
 
 
 def _num(value: Any) -> TypeGuard[int | float]:

@@ -54,7 +54,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import html
 import json
 import re
 from collections import Counter
@@ -67,7 +66,7 @@ from markupsafe import Markup
 
 from k8s_doc_conformance.fixtures import catalogue as catalogue_model
 from k8s_doc_conformance.fixtures.catalogue import Catalogue, Claim, Document
-from k8s_doc_conformance.reports import allure, charts
+from k8s_doc_conformance.reports import allure, charts, templating
 from k8s_doc_conformance.reports.records import Attachment, ClaimRecord, Observation, claim_records
 
 DEFAULT_CATALOGUE = catalogue_model.DEFAULT
@@ -105,9 +104,7 @@ JS = (ASSETS / "compliance.js").read_text(encoding="utf-8")
 # --------------------------------------------------------------------------- helpers
 
 
-def esc(value: object) -> str:
-    """HTML-escape any value (``None`` becomes the empty string)."""
-    return "" if value is None else html.escape(str(value), quote=True)
+esc = templating.esc
 
 
 def _compact(value: Any) -> str:
@@ -407,15 +404,7 @@ class PageView:
 @functools.cache
 def _template(name: str = "compliance.html.j2") -> jinja2.Template:
     """templates/compliance.html.j2 with autoescaping, the page's files and the UI-string helper ``t``."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-        autoescape=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        # every value is escaped as the markup built here escapes it (html.escape: &#x27;, &quot;), so the page does
-        # not mix two spellings of one character
-        finalize=lambda value: value if isinstance(value, Markup) else Markup(esc(value)),
-    )
+    environment = templating.environment(keep_trailing_newline=True)
     environment.globals.update(
         i18n=I18N,
         title=I18N["title"]["en"],

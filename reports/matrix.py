@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 import itertools
 import json
 import re
@@ -27,7 +26,7 @@ import jinja2
 from markupsafe import Markup
 
 from k8s_doc_conformance.fixtures.catalogue import Catalogue
-from k8s_doc_conformance.reports import runs
+from k8s_doc_conformance.reports import runs, templating
 from k8s_doc_conformance.reports.compliance import ASSETS, DEFAULT_CATALOGUE, load_catalogue
 
 FORMAT_VERSION = 1
@@ -233,15 +232,7 @@ def view(data: Mapping[str, Any]) -> dict[str, Any]:
 
 @functools.cache
 def _template() -> jinja2.Template:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-        finalize=lambda value: value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=True)),
-    )
-    return environment.get_template("matrix.html.j2")
+    return templating.environment(trim_blocks=True, lstrip_blocks=True).get_template("matrix.html.j2")
 
 
 def render_html(data: Mapping[str, Any]) -> str:
