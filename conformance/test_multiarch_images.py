@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from k8s_doc_conformance.fixtures import capabilities, pods
+from k8s_doc_conformance.fixtures import capabilities, multiarch, pods
 from k8s_doc_conformance.fixtures.evidence import Evidence
 from k8s_doc_conformance.fixtures.images import push
 from k8s_doc_conformance.fixtures.registry import witness
@@ -47,16 +47,7 @@ def test_an_index_gives_each_node_its_architecture(
         core.create_namespaced_pod(namespace, pod)
     observed: dict[str, dict[str, object]] = {}
     for i, node in enumerate(nodes):
-        done = pods.wait_terminal(core, namespace, f"on-{i}", 180)
-        image_id = str(done.status.container_statuses[0].image_id)
-        observed[node] = {
-            "architecture": arch[node],
-            "output": (pods.logs(core, namespace, f"on-{i}").split() or [""])[0],
-            "imageID": image_id,
-            "imageID names": next(
-                (what for what, d in (("index", pushed.index), *pushed.platforms.items()) if d in image_id), "other"
-            ),
-        }
+        observed[node] = multiarch.node_run(core, namespace, f"on-{i}", arch[node], pushed)
     requests = [r for r in witness.requests(reg, since) if r.repository == repo]
     fetched = sorted({f"{r.kind} {r.reference}" for r in requests if r.kind == "manifest"})
     evidence.observe(

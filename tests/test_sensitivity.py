@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from k8s_doc_conformance.fixtures import paths, verdicts
+from k8s_doc_conformance.fixtures.registry import mirror
+from k8s_doc_conformance.fixtures.registry import nodes as registry_nodes
 from k8s_doc_conformance.fixtures.sensitivity import catalogue, changes, score
 
 CLAIMS = verdicts.load_catalogue(verdicts.DEFAULT_CATALOGUE)
@@ -44,6 +46,8 @@ def write(tmp_path: Path, text: str) -> Path:
         ("{node-credentials: {user: alice, password: x}}", "needs 'user'"),
         ("{node-credentials: {user: alice, hosts: my-registry.test}}", "hosts: must list auths keys"),
         ("{node-iptables: {table: nat, chain: POSTROUTING, rule: -j MASQUERADE}}", "'rule' a list of strings"),
+        ("{registry-mirror: {platform: arm64}}", "needs 'platform'"),
+        ("{registry-mirror: {platform: linux/arm64, tags: all}}", "needs 'platform'"),
     ],
 )
 def test_a_bad_profile_is_one_line_naming_where(tmp_path: Path, entry: str, message: str) -> None:
@@ -205,6 +209,19 @@ def test_a_profile_whose_change_reaches_every_pod_runs_alone() -> None:
     """AlwaysPullImages admits every pod with Always and a kubelet without debugging handlers serves no log: beside
     another profile either would break that profile's scenarios (false alarms, then a rerun alone)."""
     profiles = {p.id: p for p in catalogue.load(catalogue.DEFAULT_PROFILES, CLAIMS)}
-    for alone in ("ALWAYS-PULL-IMAGES", "KUBELET-NO-DEBUGGING-HANDLERS"):
+    for alone in ("ALWAYS-PULL-IMAGES", "KUBELET-NO-DEBUGGING-HANDLERS", "MIRROR-KEEPS-ONE-PLATFORM"):
         assert profiles[alone].alone
         assert [alone] in [[p.id for p in group] for group in catalogue.batches(list(profiles.values()))]
+
+
+def test_the_one_platform_mirror_is_asked_first_and_the_registry_stays_as_fallback() -> None:
+    """containerd tries a hosts.toml's [host] entries in order: the mirror goes before the registry's own entry,
+    which stays as it was (the put-back restores the file byte for byte anyway)."""
+    original = registry_nodes.hosts_toml("open.k8sdc.test")
+    through = mirror.hosts_toml_through(original, "http://172.18.0.9:5000")
+    assert through.index('[host."http://172.18.0.9:5000"]') < through.index('[host."https://open.k8sdc.test"]')
+    assert through.startswith('server = "https://open.k8sdc.test"')
+    assert through.replace('[host."http://172.18.0.9:5000"]\n  capabilities = ["pull", "resolve"]\n\n', "") == original
+    profile = {p.id: p for p in catalogue.load(catalogue.DEFAULT_PROFILES, CLAIMS)}["MIRROR-KEEPS-ONE-PLATFORM"]
+    assert profile.change == catalogue.RegistryMirror("linux/arm64")
+    assert profile.runs == ("IMG-ARCH",)
