@@ -202,7 +202,21 @@ def test_score_counts_detected_missed_and_false_alarms_in_the_profiles_areas_onl
     assert result.false_alarms == {
         "RC-POD-USES-HANDLER": {"expected": "conforms", "observed": "error", "reason": "lookup broke"}
     }
-    assert score.rates([result]) == {"RC": {"profiles": 1, "required": 2, "detected": 1, "false_alarms": 1}}
+    assert score.rates([result], CLAIMS) == {"RC": {"profiles": 1, "required": 2, "detected": 1, "false_alarms": 1}}
+
+
+def test_a_profile_counts_in_every_area_whose_claims_it_flips() -> None:
+    """AlwaysPullImages exercises the kubelet's pull policy (IMG-POL) and admission's defaulting (IMG-DEF): the
+    Sensitivity section's per-area rates count each flip in its claim's area."""
+    p = profile(
+        "P", catalogue.Restart(("kube-scheduler",)), ("IMG-POL", "IMG-DEF"),
+        IMG_POL_NEVER="deviates", IMG_DEF_004_EMPTY_ALWAYS="conforms",
+    )  # fmt: skip
+    result = score.ProfileResult(p, detected={"IMG-POL-NEVER": "deviates"}, missed={"IMG-DEF-004-EMPTY-ALWAYS": "x"})
+    assert score.rates([result], CLAIMS) == {
+        "IMG-DEF": {"profiles": 1, "required": 1, "detected": 0, "false_alarms": 0},
+        "IMG-POL": {"profiles": 1, "required": 1, "detected": 1, "false_alarms": 0},
+    }
 
 
 def test_a_profile_whose_change_reaches_every_pod_runs_alone() -> None:
