@@ -14,7 +14,7 @@ import yaml
 from k8s_doc_conformance.fixtures import paths, verdicts
 from k8s_doc_conformance.fixtures.registry import mirror
 from k8s_doc_conformance.fixtures.registry import nodes as registry_nodes
-from k8s_doc_conformance.fixtures.sensitivity import catalogue, changes, score
+from k8s_doc_conformance.fixtures.sensitivity import __main__, catalogue, changes, score
 
 CLAIMS = verdicts.load_catalogue(verdicts.DEFAULT_CATALOGUE)
 EXPECTATIONS = verdicts.load_expectations(paths.EXPECTED / "1.35.yaml", CLAIMS)
@@ -239,3 +239,12 @@ def test_the_one_platform_mirror_is_asked_first_and_the_registry_stays_as_fallba
     profile = {p.id: p for p in catalogue.load(catalogue.DEFAULT_PROFILES, CLAIMS)}["MIRROR-KEEPS-ONE-PLATFORM"]
     assert profile.change == catalogue.RegistryMirror("linux/arm64")
     assert profile.runs == ("IMG-ARCH",)
+
+
+def test_a_quick_run_picks_the_scenarios_of_the_required_flips_and_keeps_the_areas_of_a_profile_without() -> None:
+    """--quick (the CI subset): each profile runs the scenarios of the claims it must flip, not its whole areas; a
+    profile that must flip nothing (its point: the areas stay as they are) still runs its areas."""
+    flips = profile("F", catalogue.Restart(("kube-scheduler",)), ("RC",), RC_OVERHEAD_SET_ON_POD="deviates")
+    none = profile("N", catalogue.Restart(("kube-controller-manager",)), ("GC",))
+    assert __main__.selection([flips, none], quick=False) == ["--area=GC", "--area=RC"]
+    assert __main__.selection([flips, none], quick=True) == ["--area=GC", "--claim=RC-OVERHEAD-SET-ON-POD"]
