@@ -32,7 +32,9 @@ class _Script:
         window = self.windows.pop(0) if self.windows else []
         if isinstance(window, Exception):
             raise window
-        yield from ({"type": t, "object": _obj(v)} for t, v in window)
+        self.bookmarks = kw.get("allow_watch_bookmarks")
+        for t, v in window:
+            yield {"type": t, "object": {"metadata": {"resourceVersion": v}} if t == "BOOKMARK" else _obj(v)}
 
 
 def test_each_window_resumes_from_the_last_version(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,6 +48,21 @@ def test_each_window_resumes_from_the_last_version(monkeypatch: pytest.MonkeyPat
     assert seen == [("MODIFIED", "11"), ("MODIFIED", "12"), ("DELETED", "15")]
     assert [a[0] for a in script.asked] == ["10", "12", "12"]
     assert all(a[2] == "metadata.name=p" for a in script.asked)
+
+
+def test_bookmarks_move_the_version_on_and_are_not_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quiet pod's own version ages out of the API server's watch cache (410 Expired); the server's bookmarks
+    carry the version the watch has reached, and the next window starts from there."""
+    script = _Script([[("MODIFIED", "11"), ("BOOKMARK", "90")], [("BOOKMARK", "95")], [("DELETED", "99")]])
+    monkeypatch.setattr(watching.watch, "Watch", script)
+    seen = []
+    for kind, obj in watching.changes(lambda: None, "ns", since="10"):
+        seen.append((kind, obj.metadata.resource_version))
+        if kind == "DELETED":
+            break
+    assert seen == [("MODIFIED", "11"), ("DELETED", "99")]
+    assert [a[0] for a in script.asked[:3]] == ["10", "90", "95"]
+    assert script.bookmarks is True
 
 
 def test_stop_and_deadline_end_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
