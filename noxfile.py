@@ -24,6 +24,7 @@ nox.options.error_on_missing_interpreters = True  # a session whose Python is mi
 # The Python nox runs on when it is new enough (Debian 12: 3.11, Debian 13: 3.13), else 3.11.
 PYTHON = f"3.{sys.version_info.minor}" if sys.version_info >= (3, 11) else "3.11"
 EXPECTATIONS = "conformance/expected/1.35.yaml"
+SENSITIVITY = "k8s_doc_conformance.fixtures.sensitivity"  # python -m: the self-test that misconfigures the cluster
 
 
 def _versions() -> types.ModuleType:
@@ -227,11 +228,11 @@ def tests(session: nox.Session) -> None:
     """The project's own tests and the conformance scenarios against the suite's own cluster (reports, the Allure
     report included, in reports/out/<run-id>/). Then, one after the other and never beside the timing scenarios:
     the tests marked ``alone`` (they start whole runs or measure wall time) and ``first_contact`` (the README's set-up
-    in fresh Debian containers), the sensitivity self-test's CI subset (``nox -s sensitivity -- --ci --batch``), then
-    the plain cluster's
-    (tests/test_plain_cluster.py: a subset through its kubeconfig), after which the plain cluster is removed, and last
-    the oldest supported Kubernetes release's full run against its own expectations, on its own cluster (removed
-    afterwards). The project's tests always use the suite's clusters: a $KUBECONFIG in the environment is set aside."""
+    in fresh Debian containers), the sensitivity self-test's CI subset (``nox -s sensitivity -- --ci --batch
+    --quick``), then the plain cluster's (tests/test_plain_cluster.py: a subset through its kubeconfig), after which
+    the plain cluster is removed, and last the oldest supported Kubernetes release's full run against its own
+    expectations, on its own cluster (removed afterwards). The project's tests always use the suite's clusters: a
+    $KUBECONFIG in the environment is set aside."""
     _install(session)
     if os.environ.get("KUBECONFIG"):
         session.log("nox -s tests uses the suite's own clusters: ignoring $KUBECONFIG")
@@ -251,10 +252,11 @@ def tests(session: nox.Session) -> None:
     if selecting:
         return
     session.run("pytest", "tests", "-m", "alone or first_contact", "-p", "no:xdist", env=_env())
-    # the sensitivity self-test's CI subset (conformance/profiles.yaml, ci: true) on the same cluster, alone too
+    # the sensitivity self-test's CI subset (conformance/profiles.yaml, ci: true: a profile per area, each running the
+    # scenarios of the claims it must flip) on the same cluster, alone too
     _exit_with(
         session,
-        _call(session, "python", "-m", "k8s_doc_conformance.fixtures.sensitivity", "--ci", "--batch", env=_env()),
+        _call(session, "python", "-m", SENSITIVITY, "--ci", "--batch", "--quick", env=_env()),
     )
     session.run("python", "-m", "k8s_doc_conformance.fixtures.cluster", "up", "--profile", "plain", env=_env())
     try:
@@ -377,7 +379,7 @@ def sensitivity(session: nox.Session) -> None:
     _cluster_up(session, [])
     _exit_with(
         session,
-        _call(session, "python", "-m", "k8s_doc_conformance.fixtures.sensitivity", *session.posargs, env=_env()),
+        _call(session, "python", "-m", SENSITIVITY, *session.posargs, env=_env()),
     )
 
 

@@ -248,3 +248,16 @@ def test_a_quick_run_picks_the_scenarios_of_the_required_flips_and_keeps_the_are
     none = profile("N", catalogue.Restart(("kube-controller-manager",)), ("GC",))
     assert __main__.selection([flips, none], quick=False) == ["--area=GC", "--area=RC"]
     assert __main__.selection([flips, none], quick=True) == ["--area=GC", "--claim=RC-OVERHEAD-SET-ON-POD"]
+
+
+def test_different_kubelet_settings_are_batched_and_written_together() -> None:
+    """Like the flags of one static pod: KubeletConfiguration keys of different profiles (different areas) are merged
+    into one write, so every worker's kubelet restarts once; the same key twice is never batched."""
+    parallel = profile("PAR", catalogue.KubeletConfig({"serializeImagePulls": False}), ("IMG-PAR",))
+    dns = profile("DNS", catalogue.KubeletConfig({"clusterDNS": ["10.96.0.99"]}), ("ENV",))
+    serial = profile("SER", catalogue.KubeletConfig({"serializeImagePulls": True}), ("PRIV",))
+    assert [[p.id for p in g] for g in catalogue.batches([parallel, dns, serial])] == [["PAR", "DNS"], ["SER"]]
+    written = catalogue.combined([parallel.change, dns.change])
+    assert written == [catalogue.KubeletConfig({"serializeImagePulls": False, "clusterDNS": ["10.96.0.99"]})]
+    assert __main__._part_of(parallel.change, written[0]) and __main__._part_of(dns.change, written[0])
+    assert not __main__._part_of(serial.change, catalogue.KubeletConfig({"clusterDNS": []}))
