@@ -29,11 +29,14 @@ from k8s_doc_conformance.fixtures.waits import WaitTimeout, wait_for
 @pytest.mark.waits(16 * 60)
 @pytest.mark.claim("IMG-BO-CAP-300S")
 def test_back_off_delay_stops_growing_at_300_seconds(
-    core: client.CoreV1Api, namespace: str, open_registry: Registry, run_id: str, evidence: Evidence
+    core: client.CoreV1Api, namespace: str, registries: RegistrySet, run_id: str, evidence: Evidence
 ) -> None:
     """ "Kubernetes 会增加每次尝试之间的延迟，直到达到编译限制，即 300 秒（5 分钟）。" With the kubelet's defaults
     (10 s, doubling) the gaps are 10, 20, 40, 80, 160, then 300 (not 320) and 300 again (not 640): eight attempts,
-    about 16 minutes. The scenario mostly sleeps (one witness read a minute) and holds no lock."""
+    about 16 minutes. The scenario mostly sleeps (one witness read a minute) and holds no lock, so on a node that
+    pulls serially a retry may wait behind other pulls: a gap whose attempt came as another pull of the node ended
+    is shown as queued and may exceed the cap, never reach the uncapped doubling (640 s)."""
+    open_registry = registries.open
     repo, image = backoff.missing_image(open_registry, run_id, "bo-cap")
     since, started = datetime.now(UTC), time.monotonic()
     core.create_namespaced_pod(namespace, backoff.waiting_pod("capped", image))
@@ -43,14 +46,20 @@ def test_back_off_delay_stops_growing_at_300_seconds(
         time.sleep(backoff.SLOW_POLL)
         seen = backoff.attempts(open_registry, repo, since)
     gaps = backoff.gaps_of(seen)
+    node_ip = core.read_namespaced_pod("capped", namespace).status.host_ip
+    node_requests = [r for reg in registries.all() for r in witness.requests(reg, since) if r.remote_ip == node_ip]
+    queued = backoff.queued(seen, node_requests, repo)
     evidence.attach("pull attempt schedule (registry witness)", backoff.attempt_chart(seen))
     evidence.observe(
         documented=f"gaps grow until {backoff.CAP:.0f} s, then stay there (never clearly above it)",
         observed={"gaps (s)": gaps, "attempts": len(seen), "watched (s)": round(time.monotonic() - started)},
         repository=repo,
+        queued_behind_other_pulls_of_the_node=[gaps[i] for i in queued],
     )
     assert len(seen) >= wanted, f"only {len(seen)} pull attempts in 21 min (a 300 s cap gives {wanted}): gaps {gaps}"
-    assert max(gaps) <= backoff.CAP + backoff.SYNC_SLACK, f"a back-off gap above {backoff.CAP:.0f} s: {gaps}"
+    above = [g for i, g in enumerate(gaps) if g > backoff.CAP + backoff.SYNC_SLACK and i not in queued]
+    assert not above, f"a back-off gap above {backoff.CAP:.0f} s: {gaps}"
+    assert max(gaps) < 2 * backoff.CAP - backoff.SYNC_SLACK, f"the delay kept doubling past {backoff.CAP:.0f} s: {gaps}"
     capped = [g for g in gaps if g >= backoff.CAP - 10]
     assert len(capped) >= 2, f"the delay never settled at {backoff.CAP:.0f} s: gaps {gaps}"
     first = gaps.index(capped[0])
