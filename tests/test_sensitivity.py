@@ -259,5 +259,5 @@ def test_different_kubelet_settings_are_batched_and_written_together() -> None:
     assert [[p.id for p in g] for g in catalogue.batches([parallel, dns, serial])] == [["PAR", "DNS"], ["SER"]]
     written = catalogue.combined([parallel.change, dns.change])
     assert written == [catalogue.KubeletConfig({"serializeImagePulls": False, "clusterDNS": ["10.96.0.99"]})]
-    assert __main__._part_of(parallel.change, written[0]) and __main__._part_of(dns.change, written[0])
-    assert not __main__._part_of(serial.change, catalogue.KubeletConfig({"clusterDNS": []}))
+    assert {catalogue.merged_as(c) for c in (parallel.change, dns.change, *written)} == {"kubelet"}
+    assert catalogue.merged_as(catalogue.Restart(("kube-scheduler",))) is None
